@@ -1,0 +1,607 @@
+//! The tile configuration: raw parameters (serde, TOML, CLI overrides),
+//! validated once into a [`TileConfig`] that carries every derived width.
+//!
+//! Everything downstream (RTL generator, C++ shim, FFI table, golden model,
+//! compiler and cost model) reads the same [`TileConfig`], so widths cannot
+//! drift between the software and the hardware.
+
+use num_bigint::BigUint;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Raw tile parameters as written in a TOML file or given on the command line.
+///
+/// `None` means "use the default" (for `adc_bits`, `inputs`, `outputs` and
+/// `ops` the default depends on the other parameters).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TileParams {
+    /// Crossbar rows X_r.
+    pub rows: Option<u32>,
+    /// Crossbar columns X_c.
+    pub cols: Option<u32>,
+    /// Bits per cell C.
+    pub cell_bits: Option<u32>,
+    /// Weight bits Q including the sign.
+    pub weight_bits: Option<u32>,
+    /// Activation bits A (unsigned).
+    pub act_bits: Option<u32>,
+    /// DAC bits D applied per activation step.
+    pub dac_bits: Option<u32>,
+    /// Operation-unit rows m.
+    pub ou_rows: Option<u32>,
+    /// Operation-unit columns g.
+    pub ou_cols: Option<u32>,
+    /// ADC bits R (default: smallest lossless value).
+    pub adc_bits: Option<u32>,
+    /// Crossbars per tile N.
+    pub xbars: Option<u32>,
+    /// Entries of the tile's input buffer (default 4 x rows).
+    pub inputs: Option<u32>,
+    /// Output accumulators of the tile (default 2 x cols).
+    pub outputs: Option<u32>,
+    /// Op-memory depth per crossbar (default: OU windows per crossbar).
+    pub ops: Option<u32>,
+}
+
+impl TileParams {
+    /// Parse a TOML document (all keys optional, unknown keys rejected).
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| format!("invalid tile config: {e}"))
+    }
+
+    /// Overlay `other` on `self`: every parameter set in `other` wins.
+    pub fn overlay(&self, other: &TileParams) -> TileParams {
+        macro_rules! pick {
+            ($($f:ident),*) => { TileParams { $($f: other.$f.or(self.$f)),* } };
+        }
+        pick!(
+            rows,
+            cols,
+            cell_bits,
+            weight_bits,
+            act_bits,
+            dac_bits,
+            ou_rows,
+            ou_cols,
+            adc_bits,
+            xbars,
+            inputs,
+            outputs,
+            ops
+        )
+    }
+
+    /// Validate into a [`TileConfig`].
+    pub fn validate(&self) -> Result<TileConfig, ConfigError> {
+        TileConfig::new(self)
+    }
+}
+
+/// A configuration error: names the parameter, its value and the valid range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Parameter name as used in TOML (CLI flag: same with `-`).
+    pub param: &'static str,
+    /// The offending value.
+    pub value: u64,
+    /// Human description of the valid range.
+    pub valid: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "config parameter `{}` = {} is out of range: valid {}",
+            self.param, self.value, self.valid
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Fully resolved parameters (every default filled in). Serialized into the
+/// manifest and the generated file headers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Params {
+    /// Crossbar rows X_r.
+    pub rows: u32,
+    /// Crossbar columns X_c.
+    pub cols: u32,
+    /// Bits per cell C.
+    pub cell_bits: u32,
+    /// Weight bits Q including sign.
+    pub weight_bits: u32,
+    /// Activation bits A.
+    pub act_bits: u32,
+    /// DAC bits D.
+    pub dac_bits: u32,
+    /// OU rows m.
+    pub ou_rows: u32,
+    /// OU columns g.
+    pub ou_cols: u32,
+    /// ADC bits R.
+    pub adc_bits: u32,
+    /// Crossbars per tile N.
+    pub xbars: u32,
+    /// Input buffer entries I.
+    pub inputs: u32,
+    /// Output accumulators O.
+    pub outputs: u32,
+    /// Op-memory depth per crossbar.
+    pub ops: u32,
+}
+
+/// Widths and counts derived from [`Params`]; computed once, in Rust.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Derived {
+    /// Magnitude bits M = Q - 1.
+    pub mag_bits: u32,
+    /// Magnitude slices (bit-planes) per weight: ceil(M / C).
+    pub slices: u32,
+    /// Activation steps per input vector: ceil(A / D).
+    pub steps: u32,
+    /// Largest slice shift (slices - 1) * C.
+    pub max_slice_shift: u32,
+    /// Largest step shift (steps - 1) * D.
+    pub max_step_shift: u32,
+    /// Largest column sum of one OU activation: m (2^C - 1)(2^D - 1).
+    pub max_column_sum: u64,
+    /// Width of the analog column sum (bits to hold `max_column_sum`).
+    pub sum_bits: u32,
+    /// Smallest lossless ADC width.
+    pub lossless_adc_bits: u32,
+    /// Whether the configured ADC is lossless.
+    pub adc_lossless: bool,
+    /// Row windows per crossbar: ceil(X_r / m).
+    pub row_windows: u32,
+    /// Column windows per crossbar: ceil(X_c / g).
+    pub col_windows: u32,
+    /// Width of the row-window field.
+    pub rw_bits: u32,
+    /// Width of the column-window field.
+    pub cw_bits: u32,
+    /// Width of the slice-shift field.
+    pub shift_bits: u32,
+    /// Width of an input index.
+    pub in_idx_bits: u32,
+    /// Width of an output index.
+    pub out_idx_bits: u32,
+    /// Width of a step counter.
+    pub step_bits: u32,
+    /// Width of an op index / op count (holds 0..=ops).
+    pub cnt_bits: u32,
+    /// Width of a crossbar index.
+    pub xbar_idx_bits: u32,
+    /// Width of the signed shift-add (splice) output.
+    pub splice_bits: u32,
+    /// Width of every signed accumulator and of the output port.
+    pub acc_bits: u32,
+    /// Bit offsets of the fields in one op word.
+    pub op_layout: OpLayout,
+    /// Bits of one crossbar row: X_c * C.
+    pub row_data_bits: u32,
+    /// Inputs packed in one programming write.
+    pub inputs_per_word: u32,
+    /// Programming writes to load all inputs.
+    pub input_words: u32,
+    /// Width of the programming data bus.
+    pub prog_data_bits: u32,
+    /// Width of the programming address (2 region bits + offset).
+    pub prog_addr_bits: u32,
+    /// Width of the offset inside a region.
+    pub prog_offset_bits: u32,
+    /// Cycles from the accepted start to done, beyond steps x longest op list.
+    pub latency: u32,
+}
+
+/// Bit positions of the fields of one encoded op (LSB first).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OpLayout {
+    /// Sign bit (1 = subtract).
+    pub sign: u32,
+    /// Slice shift field.
+    pub shift: u32,
+    /// Row-window field.
+    pub rw: u32,
+    /// Column-window field.
+    pub cw: u32,
+    /// First input-index entry; entry i at `inputs + i * in_entry_bits`,
+    /// valid bit first, then the index.
+    pub inputs: u32,
+    /// Bits of one input entry (1 + in_idx_bits).
+    pub in_entry_bits: u32,
+    /// First output-index entry; entry c at `outputs + c * out_entry_bits`.
+    pub outputs: u32,
+    /// Bits of one output entry (1 + out_idx_bits).
+    pub out_entry_bits: u32,
+    /// Total op width.
+    pub width: u32,
+}
+
+/// A validated tile configuration: parameters plus derived widths.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct TileConfig {
+    /// Resolved parameters.
+    pub params: Params,
+    /// Derived widths.
+    pub derived: Derived,
+}
+
+/// Pipeline latency of the generated tile (see `templates/sme_ctrl.sv`):
+/// cycles = steps * max_ops + LATENCY, counted from the clock edge that
+/// accepts `start_i` to the first edge at which `done_o` is high.
+pub const PIPELINE_LATENCY: u32 = 6;
+
+/// Programming-port regions (upper two address bits).
+pub mod region {
+    /// Crossbar cells: offset = xbar * rows + row; data = one row, cell c at bits [cC, cC+C).
+    pub const CELLS: u64 = 0;
+    /// Op words: offset = xbar * ops + k.
+    pub const OPS: u64 = 1;
+    /// Op counts: offset = xbar.
+    pub const COUNTS: u64 = 2;
+    /// Inputs: offset = word w; input w*IPW + i at bits [iA, iA+A).
+    pub const INPUTS: u64 = 3;
+}
+
+/// Bits needed to represent values 0..=v (at least 1).
+pub fn bits_for(v: u64) -> u32 {
+    (64 - v.leading_zeros()).max(1)
+}
+
+fn ceil_div(a: u32, b: u32) -> u32 {
+    a.div_ceil(b)
+}
+
+/// Hard limits of the generator, with their reasons.
+pub mod limits {
+    /// Largest crossbar dimension.
+    pub const MAX_DIM: u32 = 1024;
+    /// Largest bits per cell.
+    pub const MAX_CELL_BITS: u32 = 4;
+    /// Largest weight width (sign included).
+    pub const MAX_WEIGHT_BITS: u32 = 16;
+    /// Largest activation width.
+    pub const MAX_ACT_BITS: u32 = 16;
+    /// Largest DAC width.
+    pub const MAX_DAC_BITS: u32 = 8;
+    /// Largest OU dimension.
+    pub const MAX_OU: u32 = 64;
+    /// Largest ADC width.
+    pub const MAX_ADC_BITS: u32 = 32;
+    /// Largest crossbar count per tile.
+    pub const MAX_XBARS: u32 = 64;
+    /// Largest input buffer / output count.
+    pub const MAX_IO: u32 = 65536;
+    /// Largest op-memory depth.
+    pub const MAX_OPS: u32 = 65536;
+    /// Largest accumulator width (the golden model computes in i128).
+    pub const MAX_ACC_BITS: u32 = 127;
+}
+
+impl TileConfig {
+    /// The default configuration (128x128, SLC, Q=8, A=8, D=1, 16x8 OU, N=8).
+    pub fn default_config() -> TileConfig {
+        TileParams::default()
+            .validate()
+            .expect("defaults are valid")
+    }
+
+    /// Validate raw parameters and derive every width.
+    pub fn new(raw: &TileParams) -> Result<TileConfig, ConfigError> {
+        use limits::*;
+        fn check(
+            param: &'static str,
+            value: u32,
+            lo: u32,
+            hi: u32,
+            why: &str,
+        ) -> Result<u32, ConfigError> {
+            if value < lo || value > hi {
+                Err(ConfigError {
+                    param,
+                    value: value as u64,
+                    valid: if why.is_empty() {
+                        format!("{lo}..={hi}")
+                    } else {
+                        format!("{lo}..={hi} ({why})")
+                    },
+                })
+            } else {
+                Ok(value)
+            }
+        }
+        let rows = check("rows", raw.rows.unwrap_or(128), 1, MAX_DIM, "")?;
+        let cols = check("cols", raw.cols.unwrap_or(128), 1, MAX_DIM, "")?;
+        let cell_bits = check(
+            "cell_bits",
+            raw.cell_bits.unwrap_or(1),
+            1,
+            MAX_CELL_BITS,
+            "",
+        )?;
+        let weight_bits = check(
+            "weight_bits",
+            raw.weight_bits.unwrap_or(8),
+            2,
+            MAX_WEIGHT_BITS,
+            "sign plus at least one magnitude bit",
+        )?;
+        let act_bits = check("act_bits", raw.act_bits.unwrap_or(8), 1, MAX_ACT_BITS, "")?;
+        let dac_bits = check(
+            "dac_bits",
+            raw.dac_bits.unwrap_or(1),
+            1,
+            act_bits.min(MAX_DAC_BITS),
+            "at most act_bits and 8",
+        )?;
+        let ou_rows = check(
+            "ou_rows",
+            raw.ou_rows.unwrap_or(16),
+            1,
+            rows.min(MAX_OU),
+            "at most rows and 64",
+        )?;
+        let ou_cols = check(
+            "ou_cols",
+            raw.ou_cols.unwrap_or(8),
+            1,
+            cols.min(MAX_OU),
+            "at most cols and 64",
+        )?;
+        let xbars = check("xbars", raw.xbars.unwrap_or(8), 1, MAX_XBARS, "")?;
+        let max_column_sum: u64 =
+            ou_rows as u64 * ((1u64 << cell_bits) - 1) * ((1u64 << dac_bits) - 1);
+        let lossless_adc_bits = bits_for(max_column_sum);
+        let adc_bits = check(
+            "adc_bits",
+            raw.adc_bits.unwrap_or(lossless_adc_bits),
+            1,
+            MAX_ADC_BITS,
+            &format!("lossless from {lossless_adc_bits}"),
+        )?;
+        let inputs = check(
+            "inputs",
+            raw.inputs.unwrap_or(4 * rows),
+            1,
+            MAX_IO,
+            "",
+        )?;
+        let outputs = check(
+            "outputs",
+            raw.outputs.unwrap_or(2 * cols),
+            1,
+            MAX_IO,
+            "",
+        )?;
+        let row_windows = ceil_div(rows, ou_rows);
+        let col_windows = ceil_div(cols, ou_cols);
+        let ops = check(
+            "ops",
+            raw.ops.unwrap_or(row_windows * col_windows),
+            1,
+            MAX_OPS,
+            "",
+        )?;
+
+        let mag_bits = weight_bits - 1;
+        let slices = ceil_div(mag_bits, cell_bits);
+        let steps = ceil_div(act_bits, dac_bits);
+        let max_slice_shift = (slices - 1) * cell_bits;
+        let max_step_shift = (steps - 1) * dac_bits;
+        let sum_bits = bits_for(max_column_sum);
+        let adc_max: u64 = (1u64 << adc_bits) - 1;
+        let adc_lossless = adc_max >= max_column_sum;
+        // The ADC output never exceeds min(column sum, 2^R - 1).
+        let eff_adc_max = adc_max.min(max_column_sum);
+        let splice_mag = BigUint::from(eff_adc_max) << (max_slice_shift + max_step_shift) as usize;
+        let splice_bits = splice_mag.bits() as u32 + 1;
+        // Accumulator bound: an op names each output at most once, so per
+        // step every op of every crossbar adds at most adc << (slice + tD) to
+        // one output. Summed over all ops of all crossbars and all steps.
+        let mut step_sum = BigUint::from(0u32);
+        for t in 0..steps {
+            step_sum += BigUint::from(1u32) << (t * dac_bits) as usize;
+        }
+        let bound = BigUint::from(eff_adc_max)
+            * (BigUint::from(1u32) << max_slice_shift as usize)
+            * step_sum
+            * BigUint::from(ops as u64 * xbars as u64);
+        let acc_bits = bound.bits() as u32 + 1;
+        if acc_bits > MAX_ACC_BITS {
+            return Err(ConfigError {
+                param: "ops",
+                value: ops as u64,
+                valid: format!(
+                    "a configuration whose accumulator fits {MAX_ACC_BITS} bits (needs {acc_bits}); \
+                     reduce ops, xbars, ou_cols, act_bits or weight_bits"
+                ),
+            });
+        }
+
+        let rw_bits = bits_for((row_windows - 1) as u64);
+        let cw_bits = bits_for((col_windows - 1) as u64);
+        let shift_bits = bits_for(max_slice_shift as u64);
+        let in_idx_bits = bits_for((inputs - 1) as u64);
+        let out_idx_bits = bits_for((outputs - 1) as u64);
+        let step_bits = bits_for((steps - 1) as u64);
+        let cnt_bits = bits_for(ops as u64);
+        let xbar_idx_bits = bits_for((xbars - 1) as u64);
+
+        let sign = 0;
+        let shift = 1;
+        let rw = shift + shift_bits;
+        let cw = rw + rw_bits;
+        let in_entry_bits = 1 + in_idx_bits;
+        let out_entry_bits = 1 + out_idx_bits;
+        let inputs_off = cw + cw_bits;
+        let outputs_off = inputs_off + ou_rows * in_entry_bits;
+        let width = outputs_off + ou_cols * out_entry_bits;
+        let op_layout = OpLayout {
+            sign,
+            shift,
+            rw,
+            cw,
+            inputs: inputs_off,
+            in_entry_bits,
+            outputs: outputs_off,
+            out_entry_bits,
+            width,
+        };
+        let row_data_bits = cols * cell_bits;
+        let base_bits = row_data_bits.max(width).max(cnt_bits).max(act_bits);
+        let inputs_per_word = (base_bits / act_bits).clamp(1, inputs);
+        let input_words = ceil_div(inputs, inputs_per_word);
+        let prog_data_bits = base_bits.max(inputs_per_word * act_bits);
+        let max_offset = [
+            (xbars * rows) as u64,
+            (xbars as u64) * ops as u64,
+            xbars as u64,
+            input_words as u64,
+        ]
+        .into_iter()
+        .max()
+        .unwrap();
+        let prog_offset_bits = bits_for(max_offset - 1);
+        let prog_addr_bits = prog_offset_bits + 2;
+
+        Ok(TileConfig {
+            params: Params {
+                rows,
+                cols,
+                cell_bits,
+                weight_bits,
+                act_bits,
+                dac_bits,
+                ou_rows,
+                ou_cols,
+                adc_bits,
+                xbars,
+                inputs,
+                outputs,
+                ops,
+            },
+            derived: Derived {
+                mag_bits,
+                slices,
+                steps,
+                max_slice_shift,
+                max_step_shift,
+                max_column_sum,
+                sum_bits,
+                lossless_adc_bits,
+                adc_lossless,
+                row_windows,
+                col_windows,
+                rw_bits,
+                cw_bits,
+                shift_bits,
+                in_idx_bits,
+                out_idx_bits,
+                step_bits,
+                cnt_bits,
+                xbar_idx_bits,
+                splice_bits,
+                acc_bits,
+                op_layout,
+                row_data_bits,
+                inputs_per_word,
+                input_words,
+                prog_data_bits,
+                prog_addr_bits,
+                prog_offset_bits,
+                latency: PIPELINE_LATENCY,
+            },
+        })
+    }
+
+    /// A warning to print for this config, if any (lossy ADC).
+    pub fn warning(&self) -> Option<String> {
+        if self.derived.adc_lossless {
+            None
+        } else {
+            Some(format!(
+                "warning: adc_bits = {} is lossy: an OU column sum reaches {} but the ADC saturates at {}; \
+                 lossless needs adc_bits >= {}",
+                self.params.adc_bits,
+                self.derived.max_column_sum,
+                (1u64 << self.params.adc_bits) - 1,
+                self.derived.lossless_adc_bits
+            ))
+        }
+    }
+
+    /// Largest ADC output value 2^R - 1.
+    pub fn adc_max(&self) -> u64 {
+        (1u64 << self.params.adc_bits) - 1
+    }
+
+    /// Largest weight magnitude 2^M - 1.
+    pub fn max_weight(&self) -> i64 {
+        (1i64 << self.derived.mag_bits) - 1
+    }
+
+    /// Largest activation 2^A - 1.
+    pub fn max_act(&self) -> u32 {
+        ((1u64 << self.params.act_bits) - 1) as u32
+    }
+
+    /// A short, filesystem-safe name of the config (used for top-module
+    /// suffixes and cache keys); identical params give identical names.
+    pub fn tag(&self) -> String {
+        let p = &self.params;
+        format!(
+            "r{}c{}_c{}q{}a{}d{}_ou{}x{}_adc{}_n{}_i{}o{}k{}",
+            p.rows,
+            p.cols,
+            p.cell_bits,
+            p.weight_bits,
+            p.act_bits,
+            p.dac_bits,
+            p.ou_rows,
+            p.ou_cols,
+            p.adc_bits,
+            p.xbars,
+            p.inputs,
+            p.outputs,
+            p.ops
+        )
+    }
+
+    /// The parameters as TOML (round-trips through [`TileParams::from_toml`]).
+    pub fn params_toml(&self) -> String {
+        toml::to_string(&self.params).expect("params serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_design() {
+        let c = TileConfig::default_config();
+        let p = &c.params;
+        assert_eq!((p.rows, p.cols, p.cell_bits, p.weight_bits), (128, 128, 1, 8));
+        assert_eq!((p.act_bits, p.dac_bits, p.ou_rows, p.ou_cols, p.xbars), (8, 1, 16, 8, 8));
+        // 16 rows x 1 x 1 = 16 -> 5 bits lossless.
+        assert_eq!(p.adc_bits, 5);
+        assert!(c.derived.adc_lossless);
+        assert_eq!(c.derived.slices, 7);
+        assert_eq!(c.derived.steps, 8);
+    }
+
+    #[test]
+    fn errors_name_param_and_range() {
+        let raw = TileParams {
+            ou_rows: Some(200),
+            ..Default::default()
+        };
+        let e = raw.validate().unwrap_err();
+        assert_eq!(e.param, "ou_rows");
+        assert_eq!(e.value, 200);
+        assert!(e.to_string().contains("1..=64"), "{e}");
+    }
+}
