@@ -174,6 +174,12 @@ pub struct Derived {
     pub cnt_bits: u32,
     /// Width of a crossbar index.
     pub xbar_idx_bits: u32,
+    /// Width of a row index inside a crossbar.
+    pub row_idx_bits: u32,
+    /// Width of an op-memory address.
+    pub op_idx_bits: u32,
+    /// Width of an input-word address.
+    pub in_word_bits: u32,
     /// Width of the signed shift-add (splice) output.
     pub splice_bits: u32,
     /// Width of every signed accumulator and of the output port.
@@ -232,13 +238,14 @@ pub struct TileConfig {
 /// Pipeline latency of the generated tile (see `templates/sme_ctrl.sv`):
 /// cycles = steps * max_ops + LATENCY, counted from the clock edge that
 /// accepts `start_i` to the first edge at which `done_o` is high.
-pub const PIPELINE_LATENCY: u32 = 6;
+pub const PIPELINE_LATENCY: u32 = 4;
 
 /// Programming-port regions (upper two address bits).
 pub mod region {
-    /// Crossbar cells: offset = xbar * rows + row; data = one row, cell c at bits [cC, cC+C).
+    /// Crossbar cells: offset = {xbar, row} (row in the low `row_idx_bits`);
+    /// data = one row, cell c at bits [cC, cC+C).
     pub const CELLS: u64 = 0;
-    /// Op words: offset = xbar * ops + k.
+    /// Op words: offset = {xbar, k} (k in the low `op_idx_bits`).
     pub const OPS: u64 = 1;
     /// Op counts: offset = xbar.
     pub const COUNTS: u64 = 2;
@@ -313,8 +320,8 @@ impl TileConfig {
                 Ok(value)
             }
         }
-        let rows = check("rows", raw.rows.unwrap_or(128), 1, MAX_DIM, "")?;
-        let cols = check("cols", raw.cols.unwrap_or(128), 1, MAX_DIM, "")?;
+        let rows = check("rows", raw.rows.unwrap_or(128), 2, MAX_DIM, "")?;
+        let cols = check("cols", raw.cols.unwrap_or(128), 2, MAX_DIM, "")?;
         let cell_bits = check(
             "cell_bits",
             raw.cell_bits.unwrap_or(1),
@@ -455,16 +462,13 @@ impl TileConfig {
         let inputs_per_word = (base_bits / act_bits).clamp(1, inputs);
         let input_words = ceil_div(inputs, inputs_per_word);
         let prog_data_bits = base_bits.max(inputs_per_word * act_bits);
-        let max_offset = [
-            (xbars * rows) as u64,
-            (xbars as u64) * ops as u64,
-            xbars as u64,
-            input_words as u64,
-        ]
-        .into_iter()
-        .max()
-        .unwrap();
-        let prog_offset_bits = bits_for(max_offset - 1);
+        let row_idx_bits = bits_for((rows - 1) as u64);
+        let op_idx_bits = bits_for((ops - 1) as u64);
+        let in_word_bits = bits_for((input_words - 1) as u64);
+        // Region offsets are bit fields: {xbar, row}, {xbar, k}, xbar, word.
+        let prog_offset_bits = (xbar_idx_bits + row_idx_bits)
+            .max(xbar_idx_bits + op_idx_bits)
+            .max(in_word_bits);
         let prog_addr_bits = prog_offset_bits + 2;
 
         Ok(TileConfig {
@@ -503,6 +507,9 @@ impl TileConfig {
                 step_bits,
                 cnt_bits,
                 xbar_idx_bits,
+                row_idx_bits,
+                op_idx_bits,
+                in_word_bits,
                 splice_bits,
                 acc_bits,
                 op_layout,

@@ -7,5 +7,11 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod cosim_matrix;
 pub mod golden;
 pub mod program;
+pub mod cli;
+pub mod outdir;
+pub mod rtlgen;
+#[cfg(feature = "cosim")]
+pub mod cosim;

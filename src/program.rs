@@ -264,14 +264,22 @@ pub fn program_writes(cfg: &TileConfig, prog: &TileProgram) -> Vec<Write> {
                 }
             }
             out.push(Write {
-                addr: prog_addr(cfg, region::CELLS, (j * p.rows + r) as u64),
+                addr: prog_addr(
+                    cfg,
+                    region::CELLS,
+                    ((j as u64) << cfg.derived.row_idx_bits) | r as u64,
+                ),
                 data,
             });
         }
         let ops: &[Op] = xb.map(|x| x.ops.as_slice()).unwrap_or(&[]);
         for (k, op) in ops.iter().enumerate() {
             out.push(Write {
-                addr: prog_addr(cfg, region::OPS, j as u64 * p.ops as u64 + k as u64),
+                addr: prog_addr(
+                    cfg,
+                    region::OPS,
+                    ((j as u64) << cfg.derived.op_idx_bits) | k as u64,
+                ),
                 data: encode_op(cfg, op),
             });
         }

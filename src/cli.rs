@@ -1,0 +1,185 @@
+//! Command-line interface: argument parsing and output only; the work is done
+//! by the library modules.
+
+use crate::config::{TileConfig, TileParams};
+use crate::outdir;
+use crate::rtlgen;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// SME: RTL generator, golden model and compiler for a bit-sparse ReRAM
+/// crossbar accelerator.
+#[derive(Parser, Debug)]
+#[command(name = "sme", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub cmd: Command,
+}
+
+/// Tile configuration flags shared by every subcommand. Flags override the
+/// `--config` file, which overrides the defaults.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// TOML file with tile parameters (keys as the long flags, with `_`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Crossbar size: sets rows and columns.
+    #[arg(long, value_name = "N")]
+    pub xbar: Option<u32>,
+    /// Crossbar rows X_r.
+    #[arg(long)]
+    pub rows: Option<u32>,
+    /// Crossbar columns X_c.
+    #[arg(long)]
+    pub cols: Option<u32>,
+    /// Bits per cell C.
+    #[arg(long)]
+    pub cell_bits: Option<u32>,
+    /// Weight bits Q including sign.
+    #[arg(long)]
+    pub weight_bits: Option<u32>,
+    /// Activation bits A.
+    #[arg(long)]
+    pub act_bits: Option<u32>,
+    /// DAC bits D per step.
+    #[arg(long)]
+    pub dac_bits: Option<u32>,
+    /// OU size as ROWSxCOLS (e.g. 16x8); sets ou_rows and ou_cols.
+    #[arg(long, value_name = "MxG")]
+    pub ou: Option<String>,
+    /// OU rows m.
+    #[arg(long)]
+    pub ou_rows: Option<u32>,
+    /// OU columns g.
+    #[arg(long)]
+    pub ou_cols: Option<u32>,
+    /// ADC bits R (default: smallest lossless).
+    #[arg(long)]
+    pub adc_bits: Option<u32>,
+    /// Crossbars per tile N.
+    #[arg(long)]
+    pub xbars: Option<u32>,
+    /// Input buffer entries.
+    #[arg(long)]
+    pub inputs: Option<u32>,
+    /// Output accumulators.
+    #[arg(long)]
+    pub outputs: Option<u32>,
+    /// Op-memory depth per crossbar.
+    #[arg(long)]
+    pub ops: Option<u32>,
+}
+
+impl ConfigArgs {
+    /// Resolve file + flags into raw params.
+    pub fn params(&self) -> Result<TileParams> {
+        let base = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                TileParams::from_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            }
+            None => TileParams::default(),
+        };
+        let (mut ou_rows, mut ou_cols) = (None, None);
+        if let Some(ou) = &self.ou {
+            let parse = |s: &str| s.trim().parse::<u32>().ok();
+            match ou.split_once(['x', 'X']) {
+                Some((a, b)) if parse(a).is_some() && parse(b).is_some() => {
+                    ou_rows = parse(a);
+                    ou_cols = parse(b);
+                }
+                _ => bail!("--ou `{ou}`: expected ROWSxCOLS, e.g. 16x8"),
+            }
+        }
+        let flags = TileParams {
+            rows: self.rows.or(self.xbar),
+            cols: self.cols.or(self.xbar),
+            cell_bits: self.cell_bits,
+            weight_bits: self.weight_bits,
+            act_bits: self.act_bits,
+            dac_bits: self.dac_bits,
+            ou_rows: self.ou_rows.or(ou_rows),
+            ou_cols: self.ou_cols.or(ou_cols),
+            adc_bits: self.adc_bits,
+            xbars: self.xbars,
+            inputs: self.inputs,
+            outputs: self.outputs,
+            ops: self.ops,
+        };
+        Ok(base.overlay(&flags))
+    }
+
+    /// Resolve and validate; prints the lossy-ADC warning to stderr.
+    pub fn validated(&self) -> Result<TileConfig> {
+        let cfg = self.params()?.validate()?;
+        if let Some(w) = cfg.warning() {
+            eprintln!("{w}");
+        }
+        Ok(cfg)
+    }
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate the tile RTL, filelist, manifest and Yosys script.
+    Gen {
+        /// Tile configuration.
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Output directory.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Module-name prefix (the top is `<prefix>_tile`).
+        #[arg(long, default_value = rtlgen::DEFAULT_PREFIX)]
+        prefix: String,
+        /// Overwrite files in a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Run the CLI; returns the process exit code.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Command::Gen {
+            cfg,
+            out,
+            prefix,
+            force,
+        } => {
+            let cfg = cfg.validated()?;
+            rtlgen::check_prefix(&prefix).map_err(anyhow::Error::msg)?;
+            let bundle = rtlgen::generate(&cfg, &prefix);
+            let files: Vec<(String, String)> = bundle
+                .files()
+                .map(|f| (f.name.clone(), f.text.clone()))
+                .collect();
+            outdir::write_all(&out, &files, force)?;
+            println!(
+                "sme gen: top {} ({}x{} crossbars x{}, {}x{} OU, C={} Q={} A={} D={} R={}{}), wrote {}:",
+                bundle.top,
+                cfg.params.rows,
+                cfg.params.cols,
+                cfg.params.xbars,
+                cfg.params.ou_rows,
+                cfg.params.ou_cols,
+                cfg.params.cell_bits,
+                cfg.params.weight_bits,
+                cfg.params.act_bits,
+                cfg.params.dac_bits,
+                cfg.params.adc_bits,
+                if cfg.derived.adc_lossless { "" } else { " lossy" },
+                out.display()
+            );
+            for (name, text) in &files {
+                println!("  {:<24} {:>8} bytes", name, text.len());
+            }
+            Ok(())
+        }
+    }
+}

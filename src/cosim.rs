@@ -1,0 +1,305 @@
+//! In-process co-simulation (feature `cosim`): a safe wrapper over the
+//! Verilated tile models that build.rs links in (one per config of
+//! [`crate::cosim_matrix`], each with its own Verilator prefix).
+//!
+//! A [`Tile`] drives the RTL only through its ports, exactly as a host would:
+//! programming writes with valid/ready, start, done, output reads. Random
+//! idle cycles can be inserted between port transactions.
+
+use crate::config::TileConfig;
+use crate::program::{input_writes, program_writes, TileProgram, Write};
+use num_bigint::BigUint;
+use std::ffi::c_void;
+use std::marker::PhantomData;
+
+/// Function table of one linked model.
+pub struct ModelFns {
+    /// Matrix name.
+    pub name: &'static str,
+    /// Create a model.
+    pub new: unsafe extern "C" fn() -> *mut c_void,
+    /// Destroy a model.
+    pub free: unsafe extern "C" fn(*mut c_void),
+    /// Set an input port from u32 words.
+    pub poke: unsafe extern "C" fn(*mut c_void, u32, *const u32) -> i32,
+    /// Read an output port into u32 words.
+    pub peek: unsafe extern "C" fn(*mut c_void, u32, *mut u32) -> i32,
+    /// Evaluate combinational logic.
+    pub eval: unsafe extern "C" fn(*mut c_void),
+    /// One clock cycle.
+    pub tick: unsafe extern "C" fn(*mut c_void),
+}
+
+mod ffi {
+    use super::ModelFns;
+    include!(concat!(env!("OUT_DIR"), "/cosim_models.rs"));
+}
+
+pub use ffi::MODELS;
+
+/// Input ports (numbers understood by the shim).
+#[derive(Clone, Copy, Debug)]
+#[repr(u32)]
+enum In {
+    Clk = 0,
+    RstN = 1,
+    ProgValid = 2,
+    ProgAddr = 3,
+    ProgData = 4,
+    Start = 5,
+    OutAddr = 6,
+}
+
+/// Output ports.
+#[derive(Clone, Copy, Debug)]
+#[repr(u32)]
+enum Out {
+    ProgReady = 0,
+    Busy = 1,
+    Done = 2,
+    OutData = 3,
+}
+
+/// A small deterministic generator for idle-cycle insertion (xorshift64*).
+#[derive(Clone, Debug)]
+pub struct IdleGen {
+    state: u64,
+    /// Probability (in 1/256) of inserting idle cycles before a transaction.
+    pub rate: u32,
+    /// Maximum idle cycles inserted at once.
+    pub max: u32,
+}
+
+impl IdleGen {
+    /// No idle cycles.
+    pub fn none() -> IdleGen {
+        IdleGen { state: 1, rate: 0, max: 0 }
+    }
+
+    /// Random idle cycles from `seed`.
+    pub fn new(seed: u64, rate: u32, max: u32) -> IdleGen {
+        IdleGen { state: seed | 1, rate, max }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn cycles(&mut self) -> u32 {
+        if self.rate == 0 || self.max == 0 {
+            return 0;
+        }
+        let r = self.next();
+        if (r & 0xff) as u32 >= self.rate {
+            0
+        } else {
+            1 + ((r >> 8) % self.max as u64) as u32
+        }
+    }
+}
+
+/// A live Verilated tile. Not `Send`: a model is created and evaluated on one
+/// thread.
+pub struct Tile {
+    fns: &'static ModelFns,
+    h: *mut c_void,
+    cfg: TileConfig,
+    /// Idle-cycle insertion between port transactions.
+    pub idle: IdleGen,
+    /// Total cycles simulated.
+    pub cycles: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for Tile {
+    fn drop(&mut self) {
+        // SAFETY: h came from fns.new and is freed once.
+        unsafe { (self.fns.free)(self.h) }
+    }
+}
+
+/// The config of matrix entry `name`.
+pub fn matrix_config(name: &str) -> Option<TileConfig> {
+    crate::cosim_matrix::matrix()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| p.validate().expect("matrix configs are valid"))
+}
+
+fn words(v: &BigUint, bits: u32) -> Vec<u32> {
+    let n = bits.div_ceil(32).max(1) as usize;
+    let mut w = v.to_u32_digits();
+    assert!(v.bits() <= bits as u64, "value wider than the port ({bits} bits)");
+    w.resize(n, 0);
+    w
+}
+
+impl Tile {
+    /// Instantiate the model of matrix entry `name` and reset it.
+    pub fn new(name: &str) -> Option<Tile> {
+        let fns = MODELS.iter().find(|m| m.name == name)?;
+        let cfg = matrix_config(name)?;
+        // SAFETY: the function returns a fresh model handle.
+        let h = unsafe { (fns.new)() };
+        let mut t = Tile {
+            fns,
+            h,
+            cfg,
+            idle: IdleGen::none(),
+            cycles: 0,
+            _not_send: PhantomData,
+        };
+        t.reset();
+        Some(t)
+    }
+
+    /// The model's config.
+    pub fn config(&self) -> &TileConfig {
+        &self.cfg
+    }
+
+    fn poke(&mut self, port: In, v: &BigUint, bits: u32) {
+        let w = words(v, bits);
+        // SAFETY: w holds at least as many words as the port needs.
+        let rc = unsafe { (self.fns.poke)(self.h, port as u32, w.as_ptr()) };
+        assert_eq!(rc, 0, "shim rejected port {port:?}");
+    }
+
+    fn poke_bit(&mut self, port: In, b: bool) {
+        self.poke(port, &BigUint::from(b as u32), 1);
+    }
+
+    fn peek(&mut self, port: Out, bits: u32) -> BigUint {
+        let mut w = vec![0u32; bits.div_ceil(32).max(1) as usize];
+        // SAFETY: w is large enough for the port.
+        let rc = unsafe { (self.fns.peek)(self.h, port as u32, w.as_mut_ptr()) };
+        assert_eq!(rc, 0, "shim rejected port {port:?}");
+        BigUint::from_slice(&w)
+    }
+
+    fn peek_bit(&mut self, port: Out) -> bool {
+        self.peek(port, 1) != BigUint::from(0u32)
+    }
+
+    fn eval(&mut self) {
+        // SAFETY: valid handle.
+        unsafe { (self.fns.eval)(self.h) }
+    }
+
+    /// One clock cycle.
+    pub fn tick(&mut self) {
+        // SAFETY: valid handle.
+        unsafe { (self.fns.tick)(self.h) }
+        self.cycles += 1;
+    }
+
+    fn idle_cycles(&mut self) {
+        for _ in 0..self.idle.cycles() {
+            self.tick();
+        }
+    }
+
+    /// Apply reset for two cycles.
+    pub fn reset(&mut self) {
+        let d = self.cfg.derived.clone();
+        self.poke_bit(In::Clk, false);
+        self.poke_bit(In::ProgValid, false);
+        self.poke_bit(In::Start, false);
+        self.poke(In::ProgAddr, &BigUint::from(0u32), d.prog_addr_bits);
+        self.poke(In::ProgData, &BigUint::from(0u32), d.prog_data_bits);
+        self.poke(In::OutAddr, &BigUint::from(0u32), d.out_idx_bits);
+        self.poke_bit(In::RstN, false);
+        self.eval();
+        self.tick();
+        self.tick();
+        self.poke_bit(In::RstN, true);
+        self.eval();
+        self.tick();
+    }
+
+    /// One programming write (waits for ready; random idle cycles before).
+    pub fn write(&mut self, w: &Write) {
+        self.idle_cycles();
+        let d = self.cfg.derived.clone();
+        self.poke(In::ProgAddr, &BigUint::from(w.addr), d.prog_addr_bits);
+        self.poke(In::ProgData, &w.data, d.prog_data_bits);
+        self.poke_bit(In::ProgValid, true);
+        self.eval();
+        let mut guard = 0;
+        while !self.peek_bit(Out::ProgReady) {
+            self.tick();
+            guard += 1;
+            assert!(guard < 1_000_000, "prog_ready_o never rose");
+        }
+        self.tick();
+        self.poke_bit(In::ProgValid, false);
+        self.eval();
+    }
+
+    /// Load a program through the programming port.
+    pub fn load_program(&mut self, prog: &TileProgram) {
+        for w in program_writes(&self.cfg, prog) {
+            self.write(&w);
+        }
+    }
+
+    /// Load an input vector through the programming port.
+    pub fn load_inputs(&mut self, x: &[u32]) {
+        for w in input_writes(&self.cfg, x) {
+            self.write(&w);
+        }
+    }
+
+    /// Pulse start and wait for done. Returns the cycles from the edge that
+    /// accepted start to the edge after which done_o was high.
+    pub fn run(&mut self) -> u64 {
+        self.idle_cycles();
+        assert!(!self.peek_bit(Out::Busy), "start while busy");
+        self.poke_bit(In::Start, true);
+        self.eval();
+        self.tick();
+        self.poke_bit(In::Start, false);
+        self.eval();
+        let mut n = 0u64;
+        loop {
+            self.tick();
+            n += 1;
+            if self.peek_bit(Out::Done) {
+                break;
+            }
+            assert!(n < 100_000_000, "done_o never rose");
+        }
+        n
+    }
+
+    /// Read every output through the output port (sign-extended).
+    pub fn read_outputs(&mut self) -> Vec<i128> {
+        let d = self.cfg.derived.clone();
+        let n = self.cfg.params.outputs;
+        let mut y = Vec::with_capacity(n as usize);
+        for o in 0..n {
+            self.poke(In::OutAddr, &BigUint::from(o), d.out_idx_bits);
+            self.eval();
+            let raw = self.peek(Out::OutData, d.acc_bits);
+            let mut v: i128 = 0;
+            for (i, dgt) in raw.to_u32_digits().iter().enumerate() {
+                v |= (*dgt as i128) << (32 * i);
+            }
+            // Sign-extend from acc_bits.
+            let shift = 128 - d.acc_bits;
+            y.push((v << shift) >> shift);
+        }
+        y
+    }
+
+    /// Run one input vector: load inputs, start, wait, read. Returns
+    /// (outputs, cycles).
+    pub fn execute(&mut self, x: &[u32]) -> (Vec<i128>, u64) {
+        self.load_inputs(x);
+        let c = self.run();
+        (self.read_outputs(), c)
+    }
+}

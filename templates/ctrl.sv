@@ -1,0 +1,189 @@
+{{ c.header }}
+`default_nettype none
+
+// Grouping controller: holds every crossbar's op list and op count, and
+// sequences them. On start it clears the accumulators and, for every
+// activation step t = 0..Steps-1, issues op k = 0..L-1 of every crossbar in
+// parallel, one per cycle (L = the longest op list; crossbars with shorter
+// lists idle). Issued ops leave through a register (the fetch stage). After
+// the last issue it waits Latency cycles for the pipeline to drain and pulses
+// done. Cycles from the accepted start to done: Steps * L + Latency.
+module {{ c.p }}_ctrl #(
+  parameter Xbars   = {{ c.xbars }},
+  parameter Ops     = {{ c.ops }},
+  parameter OpW     = {{ c.op_width }},
+  parameter OpIdxW  = {{ c.op_idx_bits }},
+  parameter CntW    = {{ c.cnt_bits }},
+  parameter XbarW   = {{ c.xbar_idx_bits }},
+  parameter Steps   = {{ c.steps }},
+  parameter StepW   = {{ c.step_bits }},
+  parameter Latency = {{ c.latency }},
+  parameter FlushW  = {{ c.flush_bits }}
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // Programming: op words and op counts.
+  input  logic                  op_we_i,
+  input  logic [XbarW-1:0]      op_xbar_i,
+  input  logic [OpIdxW-1:0]     op_addr_i,
+  input  logic [OpW-1:0]        op_data_i,
+  input  logic                  cnt_we_i,
+  input  logic [XbarW-1:0]      cnt_xbar_i,
+  input  logic [CntW-1:0]       cnt_data_i,
+  // Control.
+  input  logic                  start_i,
+  output logic                  idle_o,
+  output logic                  clear_o,
+  output logic                  done_o,
+  // Fetch stage: the op issued last cycle, per crossbar.
+  output logic [Xbars-1:0]      issue_valid_o,
+  output logic [Xbars*OpW-1:0]  issue_op_o,
+  output logic [StepW-1:0]      issue_step_o
+);
+
+  typedef enum logic [1:0] {
+    StIdle  = 2'd0,
+    StRun   = 2'd1,
+    StFlush = 2'd2
+  } state_e;
+
+  state_e             state_d, state_q;
+  logic [StepW-1:0]   step_d, step_q;
+  logic [OpIdxW-1:0]  k_d, k_q;
+  logic [CntW-1:0]    len_d, len_q;
+  logic [FlushW-1:0]  flush_d, flush_q;
+  logic               done_d, done_q;
+  logic [Xbars*CntW-1:0] cnts;
+  logic [CntW-1:0]    max_cnt;
+  logic               issue;
+  logic               last_k;
+
+  // Longest op list.
+  always_comb begin
+    max_cnt = '0;
+    for (int j = 0; j < Xbars; j++) begin
+      if (cnts[j*CntW +: CntW] > max_cnt) begin
+        max_cnt = cnts[j*CntW +: CntW];
+      end
+    end
+  end
+
+  assign idle_o  = (state_q == StIdle);
+  assign clear_o = idle_o && start_i;
+  assign issue   = (state_q == StRun);
+  assign last_k  = (CntW'(k_q) == len_q - CntW'(1'b1));
+
+  always_comb begin
+    state_d = state_q;
+    step_d  = step_q;
+    k_d     = k_q;
+    len_d   = len_q;
+    flush_d = flush_q;
+    done_d  = 1'b0;
+    unique case (state_q)
+      StIdle: begin
+        if (start_i) begin
+          len_d   = max_cnt;
+          step_d  = '0;
+          k_d     = '0;
+          flush_d = '0;
+          if (max_cnt == '0) begin
+            state_d = StFlush;
+          end else begin
+            state_d = StRun;
+          end
+        end
+      end
+      StRun: begin
+        if (last_k) begin
+          k_d = '0;
+          if (step_q == StepW'(Steps - 1)) begin
+            state_d = StFlush;
+          end else begin
+            step_d = step_q + StepW'(1'b1);
+          end
+        end else begin
+          k_d = k_q + OpIdxW'(1'b1);
+        end
+      end
+      StFlush: begin
+        if (flush_q == FlushW'(Latency - 1)) begin
+          state_d = StIdle;
+          done_d  = 1'b1;
+        end else begin
+          flush_d = flush_q + FlushW'(1'b1);
+        end
+      end
+      default: begin
+        state_d = StIdle;
+      end
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= StIdle;
+      step_q  <= '0;
+      k_q     <= '0;
+      len_q   <= '0;
+      flush_q <= '0;
+      done_q  <= 1'b0;
+    end else begin
+      state_q <= state_d;
+      step_q  <= step_d;
+      k_q     <= k_d;
+      len_q   <= len_d;
+      flush_q <= flush_d;
+      done_q  <= done_d;
+    end
+  end
+
+  assign done_o = done_q;
+
+  // Fetch stage.
+  logic [StepW-1:0] issue_step_q;
+  always_ff @(posedge clk_i) begin
+    issue_step_q <= step_q;
+  end
+  assign issue_step_o = issue_step_q;
+
+  for (genvar j = 0; j < Xbars; j++) begin : gen_xbar
+    logic [OpW-1:0] mem_q [Ops];
+    logic [OpW-1:0]  op_q;
+    logic            valid_q;
+    logic [CntW-1:0] cnt_q;
+
+    always_ff @(posedge clk_i) begin
+      if (op_we_i && op_xbar_i == XbarW'(j)) begin
+        mem_q[op_addr_i] <= op_data_i;
+      end
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        cnt_q <= '0;
+      end else if (cnt_we_i && cnt_xbar_i == XbarW'(j)) begin
+        cnt_q <= cnt_data_i;
+      end
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        valid_q <= 1'b0;
+      end else begin
+        valid_q <= issue && (CntW'(k_q) < cnt_q);
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      op_q <= mem_q[k_q];
+    end
+
+    assign cnts[j*CntW +: CntW]     = cnt_q;
+    assign issue_valid_o[j]         = valid_q;
+    assign issue_op_o[j*OpW +: OpW] = op_q;
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,299 @@
+{{ c.header }}
+`default_nettype none
+
+// SME tile: Xbars crossbars with their DAC/gather, ADCs, shift-add splice and
+// accumulator banks, driven by the grouping controller.
+//
+// Pipeline (one op per crossbar per cycle):
+//   F  fetch        controller reads op k of every crossbar (register in ctrl)
+//   G  gather       row-index lookup + DAC codes of the current step (register)
+//   X  crossbar+ADC OU column sums, saturating ADC (register)
+//   S  splice       sign, slice shift, step shift (register)
+//   A  accumulate   into the crossbar's output bank
+// Cycles from the accepted start to done: Steps * (longest op list) + Latency.
+//
+// Programming port (valid/ready; accepted only while idle):
+//   prog_addr_i = {region[1:0], offset[ProgOffW-1:0]}
+//   region 0 cells : offset = {xbar, row}  data = row cells, cell c at [c*CellW +: CellW]
+//   region 1 ops   : offset = {xbar, k}    data = op word (layout in the manifest)
+//   region 2 counts: offset = xbar         data = op count
+//   region 3 inputs: offset = word         data = InPerWord inputs, input w*InPerWord+i at [i*ActW +: ActW]
+// Output read port: out_data_o = output out_addr_i (sum of all banks),
+// combinational, valid once done_o has pulsed and until the next start.
+module {{ c.p }}_tile #(
+  parameter Cols      = {{ c.cols }},
+  parameter CellW     = {{ c.cell_bits }},
+  parameter ActW      = {{ c.act_bits }},
+  parameter DacW      = {{ c.dac_bits }},
+  parameter OuRows    = {{ c.ou_rows }},
+  parameter OuCols    = {{ c.ou_cols }},
+  parameter AdcW      = {{ c.adc_bits }},
+  parameter Xbars     = {{ c.xbars }},
+  parameter ProgAddrW = {{ c.prog_addr_bits }},
+  parameter ProgDataW = {{ c.prog_data_bits }},
+  parameter OutIdxW   = {{ c.out_idx_bits }},
+  parameter AccW      = {{ c.acc_bits }}
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  // Programming port.
+  input  logic                 prog_valid_i,
+  output logic                 prog_ready_o,
+  input  logic [ProgAddrW-1:0] prog_addr_i,
+  input  logic [ProgDataW-1:0] prog_data_i,
+  // Control.
+  input  logic                 start_i,
+  output logic                 busy_o,
+  output logic                 done_o,
+  // Output read port.
+  input  logic [OutIdxW-1:0]   out_addr_i,
+  output logic [AccW-1:0]      out_data_o
+);
+
+  // Derived widths (computed by the generator).
+  localparam ProgOffW  = {{ c.prog_offset_bits }};
+  localparam RowIdxW   = {{ c.row_idx_bits }};
+  localparam OpIdxW    = {{ c.op_idx_bits }};
+  localparam XbarW     = {{ c.xbar_idx_bits }};
+  localparam CntW      = {{ c.cnt_bits }};
+  localparam InWordW   = {{ c.in_word_bits }};
+  localparam InPerWord = {{ c.inputs_per_word }};
+  localparam InIdxW    = {{ c.in_idx_bits }};
+  localparam StepW     = {{ c.step_bits }};
+  localparam RwW       = {{ c.rw_bits }};
+  localparam CwW       = {{ c.cw_bits }};
+  localparam ShiftW    = {{ c.shift_bits }};
+  localparam SumW      = {{ c.sum_bits }};
+  localparam SpliceW   = {{ c.splice_bits }};
+  // Op word layout (LSB first).
+  localparam OpW       = {{ c.op_width }};
+  localparam OpSign    = {{ c.op_sign }};
+  localparam OpShift   = {{ c.op_shift }};
+  localparam OpRw      = {{ c.op_rw }};
+  localparam OpCw      = {{ c.op_cw }};
+  localparam OpIn      = {{ c.op_in }};
+  localparam InEntW    = {{ c.in_entry_bits }};
+  localparam OpOut     = {{ c.op_out }};
+  localparam OutEntW   = {{ c.out_entry_bits }};
+
+  // ---------------------------------------------------------------------------
+  // Programming decode
+  // ---------------------------------------------------------------------------
+  logic                prog_we;
+  logic [1:0]          region;
+  logic [ProgOffW-1:0] offset;
+  logic                idle;
+
+  assign prog_ready_o = idle;
+  assign prog_we      = prog_valid_i && idle;
+  assign region       = prog_addr_i[ProgAddrW-1 -: 2];
+  assign offset       = prog_addr_i[ProgOffW-1:0];
+
+  logic               cells_we, ops_we, cnt_we, in_we;
+  logic [XbarW-1:0]   cells_xbar, ops_xbar, cnt_xbar;
+  logic [RowIdxW-1:0] cells_row;
+  logic [OpIdxW-1:0]  ops_addr;
+
+  assign cells_we   = prog_we && (region == 2'd0);
+  assign ops_we     = prog_we && (region == 2'd1);
+  assign cnt_we     = prog_we && (region == 2'd2);
+  assign in_we      = prog_we && (region == 2'd3);
+  assign cells_row  = offset[RowIdxW-1:0];
+  assign cells_xbar = offset[RowIdxW +: XbarW];
+  assign ops_addr   = offset[OpIdxW-1:0];
+  assign ops_xbar   = offset[OpIdxW +: XbarW];
+  assign cnt_xbar   = offset[XbarW-1:0];
+
+  // ---------------------------------------------------------------------------
+  // Grouping controller (F stage)
+  // ---------------------------------------------------------------------------
+  logic                 clear;
+  logic [Xbars-1:0]     issue_valid;
+  logic [Xbars*OpW-1:0] issue_op;
+  logic [StepW-1:0]     step_f;
+
+  {{ c.p }}_ctrl u_ctrl (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .op_we_i       (ops_we),
+    .op_xbar_i     (ops_xbar),
+    .op_addr_i     (ops_addr),
+    .op_data_i     (prog_data_i[OpW-1:0]),
+    .cnt_we_i      (cnt_we),
+    .cnt_xbar_i    (cnt_xbar),
+    .cnt_data_i    (prog_data_i[CntW-1:0]),
+    .start_i       (start_i),
+    .idle_o        (idle),
+    .clear_o       (clear),
+    .done_o        (done_o),
+    .issue_valid_o (issue_valid),
+    .issue_op_o    (issue_op),
+    .issue_step_o  (step_f)
+  );
+
+  assign busy_o = !idle;
+
+  // ---------------------------------------------------------------------------
+  // Input buffer, gather and DAC (F -> G)
+  // ---------------------------------------------------------------------------
+  logic [Xbars*OuRows-1:0]        gather_valid;
+  logic [Xbars*OuRows*InIdxW-1:0] gather_idx;
+  logic [Xbars*OuRows*DacW-1:0]   gather_code;
+
+  {{ c.p }}_gather u_gather (
+    .clk_i     (clk_i),
+    .wr_en_i   (in_we),
+    .wr_word_i (offset[InWordW-1:0]),
+    .wr_data_i (prog_data_i[InPerWord*ActW-1:0]),
+    .step_i    (step_f),
+    .valid_i   (gather_valid),
+    .idx_i     (gather_idx),
+    .code_o    (gather_code)
+  );
+
+  // Step of the ops in the G and X stages (all crossbars run in lockstep).
+  logic [StepW-1:0] step_g_q, step_x_q;
+  always_ff @(posedge clk_i) begin
+    step_g_q <= step_f;
+    step_x_q <= step_g_q;
+  end
+
+  logic [Xbars*AccW-1:0] bank_rd;
+
+  for (genvar j = 0; j < Xbars; j++) begin : gen_xbar
+    // F: the op word issued to this crossbar.
+    logic [OpW-1:0] op_f;
+    assign op_f = issue_op[j*OpW +: OpW];
+
+    for (genvar i = 0; i < OuRows; i++) begin : gen_in
+      assign gather_valid[j*OuRows + i]                = op_f[OpIn + i*InEntW];
+      assign gather_idx[(j*OuRows + i)*InIdxW +: InIdxW] = op_f[OpIn + i*InEntW + 1 +: InIdxW];
+    end
+
+    // G stage registers.
+    logic                         valid_g_q, neg_g_q;
+    logic [OuRows*DacW-1:0]       code_g_q;
+    logic [RwW-1:0]               rw_g_q;
+    logic [CwW-1:0]               cw_g_q;
+    logic [ShiftW-1:0]            shift_g_q;
+    logic [OuCols*OutEntW-1:0]    outs_g_q;
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        valid_g_q <= 1'b0;
+      end else begin
+        valid_g_q <= issue_valid[j];
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      code_g_q  <= gather_code[j*OuRows*DacW +: OuRows*DacW];
+      neg_g_q   <= op_f[OpSign];
+      shift_g_q <= op_f[OpShift +: ShiftW];
+      rw_g_q    <= op_f[OpRw +: RwW];
+      cw_g_q    <= op_f[OpCw +: CwW];
+      outs_g_q  <= op_f[OpOut +: OuCols*OutEntW];
+    end
+
+    // X stage: crossbar read and ADC.
+    logic [OuCols*SumW-1:0] sum_x;
+    logic [OuCols*AdcW-1:0] adc_x;
+
+    {{ c.p }}_xbar u_xbar (
+      .clk_i     (clk_i),
+      .wr_en_i   (cells_we && (cells_xbar == XbarW'(j))),
+      .wr_row_i  (cells_row),
+      .wr_data_i (prog_data_i[Cols*CellW-1:0]),
+      .rw_i      (rw_g_q),
+      .cw_i      (cw_g_q),
+      .code_i    (code_g_q),
+      .sum_o     (sum_x)
+    );
+
+    {{ c.p }}_adc u_adc (
+      .sum_i  (sum_x),
+      .code_o (adc_x)
+    );
+
+    logic                      valid_x_q, neg_x_q;
+    logic [OuCols*AdcW-1:0]    adc_x_q;
+    logic [ShiftW-1:0]         shift_x_q;
+    logic [OuCols*OutEntW-1:0] outs_x_q;
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        valid_x_q <= 1'b0;
+      end else begin
+        valid_x_q <= valid_g_q;
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      adc_x_q   <= adc_x;
+      neg_x_q   <= neg_g_q;
+      shift_x_q <= shift_g_q;
+      outs_x_q  <= outs_g_q;
+    end
+
+    // S stage: shift-add splice.
+    logic [OuCols*SpliceW-1:0] val_s;
+
+    {{ c.p }}_splice u_splice (
+      .code_i  (adc_x_q),
+      .shift_i (shift_x_q),
+      .step_i  (step_x_q),
+      .neg_i   (neg_x_q),
+      .val_o   (val_s)
+    );
+
+    logic                      valid_s_q;
+    logic [OuCols*SpliceW-1:0] val_s_q;
+    logic [OuCols*OutEntW-1:0] outs_s_q;
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        valid_s_q <= 1'b0;
+      end else begin
+        valid_s_q <= valid_x_q;
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      val_s_q  <= val_s;
+      outs_s_q <= outs_x_q;
+    end
+
+    // A stage: accumulate into this crossbar's bank.
+    logic [OuCols-1:0]         lane_valid;
+    logic [OuCols*OutIdxW-1:0] lane_idx;
+
+    for (genvar c = 0; c < OuCols; c++) begin : gen_out
+      assign lane_valid[c]                   = outs_s_q[c*OutEntW];
+      assign lane_idx[c*OutIdxW +: OutIdxW]  = outs_s_q[c*OutEntW + 1 +: OutIdxW];
+    end
+
+    {{ c.p }}_accum u_accum (
+      .clk_i     (clk_i),
+      .clear_i   (clear),
+      .en_i      (valid_s_q),
+      .valid_i   (lane_valid),
+      .idx_i     (lane_idx),
+      .val_i     (val_s_q),
+      .rd_addr_i (out_addr_i),
+      .rd_data_o (bank_rd[j*AccW +: AccW])
+    );
+  end
+
+  // ---------------------------------------------------------------------------
+  // Output read port: sum of all banks
+  // ---------------------------------------------------------------------------
+  always_comb begin
+    out_data_o = '0;
+    for (int j = 0; j < Xbars; j++) begin
+      out_data_o = out_data_o + bank_rd[j*AccW +: AccW];
+    end
+  end
+
+endmodule
+
+`default_nettype wire

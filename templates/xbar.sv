@@ -1,0 +1,85 @@
+{{ c.header }}
+`default_nettype none
+
+// Behavioral ReRAM crossbar: Rows x Cols cells of CellW bits, written one row
+// at a time through the programming port, read one OU window (OuRows x OuCols)
+// per cycle. Each column returns the analog sum of cell x DAC code over the
+// window's rows, as an unsigned SumW-bit number (combinational).
+//
+// Hard-macro replacement: keep this module's name and ports and replace the
+// body by the macro wrapper (`sum_o` must stay combinational from `rw_i`,
+// `cw_i` and `code_i`, or the tile pipeline latency must be regenerated).
+module {{ c.p }}_xbar #(
+  parameter Rows     = {{ c.rows }},
+  parameter Cols     = {{ c.cols }},
+  parameter CellW    = {{ c.cell_bits }},
+  parameter DacW     = {{ c.dac_bits }},
+  parameter OuRows   = {{ c.ou_rows }},
+  parameter OuCols   = {{ c.ou_cols }},
+  parameter RowIdxW  = {{ c.row_idx_bits }},
+  parameter RwW      = {{ c.rw_bits }},
+  parameter CwW      = {{ c.cw_bits }},
+  parameter SumW     = {{ c.sum_bits }}
+) (
+  input  logic                   clk_i,
+  // Programming: write one row of cells (cell c at bits [c*CellW +: CellW]).
+  input  logic                   wr_en_i,
+  input  logic [RowIdxW-1:0]     wr_row_i,
+  input  logic [Cols*CellW-1:0]  wr_data_i,
+  // OU read: row window, column window and the DAC code of each window row.
+  input  logic [RwW-1:0]         rw_i,
+  input  logic [CwW-1:0]         cw_i,
+  input  logic [OuRows*DacW-1:0] code_i,
+  output logic [OuCols*SumW-1:0] sum_o
+);
+
+  // Row index arithmetic width: holds rw * OuRows + OuRows - 1.
+  localparam RowCalcW = {{ c.row_calc_bits }};
+  // Column index arithmetic width: holds cw * OuCols.
+  localparam ColCalcW = {{ c.col_calc_bits }};
+  // Columns padded to whole column windows (pad cells read as zero).
+  localparam ColsPad  = {{ c.cols_pad }};
+
+  logic [Cols*CellW-1:0] mem_q [Rows];
+
+  always_ff @(posedge clk_i) begin
+    if (wr_en_i) begin
+      mem_q[wr_row_i] <= wr_data_i;
+    end
+  end
+
+  logic [RowCalcW-1:0] row_base;
+  logic [ColCalcW-1:0] col_base;
+  assign row_base = RowCalcW'(rw_i) * RowCalcW'(OuRows);
+  assign col_base = ColCalcW'(cw_i) * ColCalcW'(OuCols);
+
+  // The OU window: OuRows rows of OuCols cells.
+  logic [OuRows*OuCols*CellW-1:0] win;
+
+  for (genvar i = 0; i < OuRows; i++) begin : gen_row
+    logic [RowCalcW-1:0]      row;
+    logic [ColsPad*CellW-1:0] data;
+    assign row = row_base + RowCalcW'(i);
+{%- if c.row_guard %}
+    // The last row window is partial: rows beyond Rows read as zero.
+    assign data = (row < RowCalcW'(Rows)) ? {% if c.col_pad_bits > 0 %}{ {{ c.col_pad_bits }}'d0, mem_q[RowIdxW'(row)] }{% else %}mem_q[RowIdxW'(row)]{% endif %} : '0;
+{%- else %}
+    assign data = {% if c.col_pad_bits > 0 %}{ {{ c.col_pad_bits }}'d0, mem_q[RowIdxW'(row)] }{% else %}mem_q[RowIdxW'(row)]{% endif %};
+{%- endif %}
+    assign win[i*OuCols*CellW +: OuCols*CellW] = data[col_base*CellW +: OuCols*CellW];
+  end
+
+  for (genvar c = 0; c < OuCols; c++) begin : gen_col
+    logic [SumW-1:0] acc;
+    always_comb begin
+      acc = '0;
+      for (int i = 0; i < OuRows; i++) begin
+        acc = acc + SumW'(win[(i*OuCols + c)*CellW +: CellW]) * SumW'(code_i[i*DacW +: DacW]);
+      end
+    end
+    assign sum_o[c*SumW +: SumW] = acc;
+  end
+
+endmodule
+
+`default_nettype wire
