@@ -54,7 +54,10 @@ impl Pattern {
     /// Panics unless the pattern's window is non-empty.
     fn check(&self) {
         if let Pattern::Group { m, g, .. } = *self {
-            assert!(m > 0 && g > 0, "group pattern needs m, g > 0 (got {m} x {g})");
+            assert!(
+                m > 0 && g > 0,
+                "group pattern needs m, g > 0 (got {m} x {g})"
+            );
         }
     }
 }
@@ -87,7 +90,11 @@ fn floor_sub(s: u32, v: u32) -> u32 {
 /// Smallest submask of `s` greater than the submask `f`, if any.
 #[inline]
 fn next_sub(s: u32, f: u32) -> Option<u32> {
-    if f == s { None } else { Some((f | !s).wrapping_add(1) & s) }
+    if f == s {
+        None
+    } else {
+        Some((f | !s).wrapping_add(1) & s)
+    }
 }
 
 /// Nearest submask of `s` to the integer `v` (ties: the smaller).
@@ -120,7 +127,9 @@ fn nearest_real_sub(s: u32, x: f64) -> u32 {
 /// All bit sets of exactly `min(k, M)` positions, ascending.
 fn group_candidates(k: u32, mag_bits: u32) -> Vec<u32> {
     let kk = k.min(mag_bits);
-    (0..=max_magnitude(mag_bits)).filter(|s| s.count_ones() == kk).collect()
+    (0..=max_magnitude(mag_bits))
+        .filter(|s| s.count_ones() == kk)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -160,18 +169,32 @@ impl KHotTable {
         let nearest = (0..size)
             .map(|v| {
                 let (f, c) = (floor[v], ceil[v]);
-                if c != NONE && (c as usize - v) < (v - f as usize) { c } else { f }
+                if c != NONE && (c as usize - v) < (v - f as usize) {
+                    c
+                } else {
+                    f
+                }
             })
             .collect();
-        KHotTable { floor, ceil, nearest }
+        KHotTable {
+            floor,
+            ceil,
+            nearest,
+        }
     }
 
     /// The cached table for (k, M); `k` is capped at M.
     fn get(k: u32, mag_bits: u32) -> Arc<KHotTable> {
         static CACHE: OnceLock<Mutex<HashMap<(u32, u32), Arc<KHotTable>>>> = OnceLock::new();
         let key = (k.min(mag_bits), mag_bits);
-        let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-        cache.entry(key).or_insert_with(|| Arc::new(KHotTable::build(key.0, key.1))).clone()
+        let mut cache = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| Arc::new(KHotTable::build(key.0, key.1)))
+            .clone()
     }
 
     /// Nearest allowed magnitude to the real `x` in `[0, 2^M - 1]`.
@@ -183,7 +206,11 @@ impl KHotTable {
         }
         let lo = self.floor[fl];
         let hi = self.ceil.get(fl + 1).copied().unwrap_or(NONE);
-        if hi != NONE && (hi as f64 - x) < (x - lo as f64) { hi as u32 } else { lo as u32 }
+        if hi != NONE && (hi as f64 - x) < (x - lo as f64) {
+            hi as u32
+        } else {
+            lo as u32
+        }
     }
 }
 
@@ -213,15 +240,18 @@ fn with_sign(neg: bool, mag: u32) -> i32 {
 // Integer domain.
 
 /// Projects integer weights onto the pattern set: every weight becomes the
-/// nearest allowed integer (sign kept, magnitudes above `2^M - 1` first
-/// treated as out of range, i.e. the error is measured against the true
-/// value). For [`Pattern::Group`] each window takes the bit set minimizing
+/// nearest allowed integer (sign kept; magnitudes above `2^M - 1` are
+/// allowed in the input and measured against their true value). For [`Pattern::Group`] each window takes the bit set minimizing
 /// its sum of squared errors. Panics unless `mag_bits` is in `1..=15` and a
 /// group window is non-empty.
 pub fn project_int(p: &Pattern, w: &WeightMatrix, mag_bits: u32) -> WeightMatrix {
     check_bits(mag_bits);
     p.check();
-    assert_eq!(w.data.len(), w.rows * w.cols, "project_int: malformed matrix");
+    assert_eq!(
+        w.data.len(),
+        w.rows * w.cols,
+        "project_int: malformed matrix"
+    );
     let max = max_magnitude(mag_bits);
     let k = match *p {
         Pattern::Dense => mag_bits,
@@ -234,7 +264,11 @@ pub fn project_int(p: &Pattern, w: &WeightMatrix, mag_bits: u32) -> WeightMatrix
         .iter()
         .map(|&v| with_sign(v < 0, t.nearest[v.unsigned_abs().min(max) as usize] as u32))
         .collect();
-    WeightMatrix { rows: w.rows, cols: w.cols, data }
+    WeightMatrix {
+        rows: w.rows,
+        cols: w.cols,
+        data,
+    }
 }
 
 fn project_int_group(w: &WeightMatrix, k: u32, m: u32, g: u32, mag_bits: u32) -> WeightMatrix {
@@ -279,17 +313,28 @@ fn project_int_group(w: &WeightMatrix, k: u32, m: u32, g: u32, mag_bits: u32) ->
         // Largest magnitudes first: they decide most of the error, so the
         // early exit below triggers sooner.
         pairs.sort_unstable_by(|x, y| y.0.cmp(&x.0));
-        let mut best = (u128::MAX, cands[0]);
-        for &s in &cands {
+        let window_err = |s: u32, bound: u128, s_bound: u32| -> u128 {
             let mut err = 0u128;
             for &(a, cnt) in pairs.iter() {
                 let d = a.abs_diff(nearest_int_sub(s, a)) as u64;
                 err += cnt as u128 * (d * d) as u128;
-                if err >= best.0 {
+                // Partial sums only grow: stop once `s` cannot win.
+                if err > bound || (err == bound && s > s_bound) {
                     break;
                 }
             }
-            if err < best.0 {
+            err
+        };
+        // Good first guess to tighten the bound; ties go to the smallest
+        // mask, as in an ascending scan.
+        let g0 = guess_set(or, kk, max);
+        let mut best = (window_err(g0, u128::MAX, u32::MAX), g0);
+        for &s in &cands {
+            if s == g0 {
+                continue;
+            }
+            let err = window_err(s, best.0, best.1);
+            if err < best.0 || (err == best.0 && s < best.1) {
                 best = (err, s);
             }
         }
@@ -325,7 +370,12 @@ pub fn project_real(
 ) -> Vec<f32> {
     check_bits(mag_bits);
     p.check();
-    assert_eq!(w.len(), rows * cols, "project_real: {} values for {rows} x {cols}", w.len());
+    assert_eq!(
+        w.len(),
+        rows * cols,
+        "project_real: {} values for {rows} x {cols}",
+        w.len()
+    );
     assert!(
         scales.len() == 1 || scales.len() == cols,
         "project_real: {} scales for {cols} columns",
@@ -340,7 +390,11 @@ pub fn project_real(
     // of an out-of-range x is the nearest to the clamped x.
     let scaled = |v: f32, s: f32| -> f64 {
         let a = v.abs() as f64;
-        if a.is_nan() { 0.0 } else { (a / s as f64).min(max) }
+        if a.is_nan() {
+            0.0
+        } else {
+            (a / s as f64).min(max)
+        }
     };
     let out_val = |v: f32, s: f32, n: u32| -> f32 {
         let r = s * n as f32;
@@ -374,50 +428,76 @@ fn project_real_group(
     g: u32,
     mag_bits: u32,
 ) -> Vec<f32> {
-    let max = max_magnitude(mag_bits) as f64;
+    let maxi = max_magnitude(mag_bits);
+    let max = maxi as f64;
+    let kk = k.min(mag_bits);
     let cands = group_candidates(k, mag_bits);
     let mut out = vec![0.0f32; w.len()];
-    // Per weight of the window: (|w|, clamped |w|/scale, scale).
-    let mut buf: Vec<(f64, f64, f64)> = Vec::with_capacity((m as usize) * (g as usize));
+    // Per weight of the window: (|w|, clamped |w|/scale, scale, index).
+    let mut buf: Vec<(f64, f64, f64, usize)> = Vec::with_capacity((m as usize) * (g as usize));
     for_each_window(rows, cols, m, g, |rr, cc| {
         buf.clear();
+        let mut or = 0u32;
         for r in rr.clone() {
             for c in cc.clone() {
                 let s = scale_of(scales, c) as f64;
                 let a = w[r * cols + c].abs() as f64;
                 let a = if a.is_nan() { 0.0 } else { a };
-                buf.push((a, (a / s).min(max), s));
+                let x = (a / s).min(max);
+                or |= (x + 0.5) as u32;
+                buf.push((a, x, s, r * cols + c));
             }
         }
-        let mut best = (f64::INFINITY, cands[0]);
-        for &s in &cands {
+        // Largest weights first, so that bad sets are pruned early.
+        buf.sort_unstable_by(|p, q| q.0.total_cmp(&p.0));
+        let window_err = |s: u32, bound: f64, s_bound: u32| -> f64 {
             let mut err = 0.0f64;
-            for &(a, x, sc) in buf.iter() {
+            for &(a, x, sc, _) in buf.iter() {
                 let d = a - sc * nearest_real_sub(s, x) as f64;
                 err += d * d;
-                if err >= best.0 {
+                // Partial sums only grow: stop once `s` cannot win.
+                if err > bound || (err == bound && s > s_bound) {
                     break;
                 }
             }
-            if err < best.0 {
+            err
+        };
+        // Start from a good guess (the top bits of the rounded magnitudes)
+        // to tighten the bound, then scan every candidate; ties go to the
+        // smallest mask, as in an ascending scan.
+        let g0 = guess_set(or, kk, maxi);
+        let mut best = (window_err(g0, f64::INFINITY, u32::MAX), g0);
+        for &s in &cands {
+            if s == g0 {
+                continue;
+            }
+            let err = window_err(s, best.0, best.1);
+            if err < best.0 || (err == best.0 && s < best.1) {
                 best = (err, s);
             }
         }
         let s = best.1;
-        let mut j = 0;
-        for r in rr {
-            for c in cc.clone() {
-                let i = r * cols + c;
-                let sc = scale_of(scales, c);
-                let v = w[i];
-                let n = nearest_real_sub(s, buf[j].1);
-                let val = sc * n as f32;
-                out[i] = if v < 0.0 { -val } else { val };
-                j += 1;
-            }
+        for &(_, x, sc, i) in buf.iter() {
+            let val = sc as f32 * nearest_real_sub(s, x) as f32;
+            out[i] = if w[i] < 0.0 { -val } else { val };
         }
     });
     out
+}
+
+/// A set of exactly `kk` positions within `max`: the highest bits of `or`,
+/// padded with the highest remaining positions.
+fn guess_set(or: u32, kk: u32, max: u32) -> u32 {
+    let mut s = 0u32;
+    for src in [or & max, max] {
+        let mut rest = src & !s;
+        while s.count_ones() < kk && rest != 0 {
+            let top = 1u32 << (31 - rest.leading_zeros());
+            s |= top;
+            rest &= !top;
+        }
+    }
+    s
 }
 
 // ---------------------------------------------------------------------------
@@ -462,7 +542,11 @@ pub fn zero_bit_fraction(w: &WeightMatrix, mag_bits: u32) -> f64 {
         return 0.0;
     }
     let mask = max_magnitude(mag_bits);
-    let ones: u64 = w.data.iter().map(|v| (v.unsigned_abs() & mask).count_ones() as u64).sum();
+    let ones: u64 = w
+        .data
+        .iter()
+        .map(|v| (v.unsigned_abs() & mask).count_ones() as u64)
+        .sum();
     (total - ones) as f64 / total as f64
 }
 
@@ -489,7 +573,9 @@ mod tests {
     }
 
     fn brute_khot_allowed(k: u32, mb: u32) -> Vec<u32> {
-        (0..=max_magnitude(mb)).filter(|v| v.count_ones() <= k).collect()
+        (0..=max_magnitude(mb))
+            .filter(|v| v.count_ones() <= k)
+            .collect()
     }
 
     fn brute_submasks(s: u32) -> Vec<u32> {
@@ -539,7 +625,11 @@ mod tests {
             for v in 0u32..80 {
                 let fl = *subs.iter().filter(|&&a| a <= v).max().unwrap();
                 assert_eq!(floor_sub(s, v), fl, "floor s={s} v={v}");
-                assert_eq!(nearest_int_sub(s, v), brute_nearest_int(&subs, v), "s={s} v={v}");
+                assert_eq!(
+                    nearest_int_sub(s, v),
+                    brute_nearest_int(&subs, v),
+                    "s={s} v={v}"
+                );
             }
             for (i, &f) in subs.iter().enumerate() {
                 assert_eq!(next_sub(s, f), subs.get(i + 1).copied());
@@ -558,9 +648,15 @@ mod tests {
         assert!(p.data.iter().all(|&v| v == 0));
         // Out of range magnitudes clamp towards the largest allowed value.
         let w = wm(1, 3, vec![100, -9, 8]);
-        assert_eq!(project_int(&Pattern::KHot { k: 2 }, &w, 3).data, vec![6, -6, 6]);
+        assert_eq!(
+            project_int(&Pattern::KHot { k: 2 }, &w, 3).data,
+            vec![6, -6, 6]
+        );
         assert_eq!(project_int(&Pattern::Dense, &w, 3).data, vec![7, -7, 7]);
-        assert_eq!(project_int(&Pattern::Dense, &wm(1, 1, vec![i32::MIN]), 15).data, vec![-32767]);
+        assert_eq!(
+            project_int(&Pattern::Dense, &wm(1, 1, vec![i32::MIN]), 15).data,
+            vec![-32767]
+        );
     }
 
     #[test]
@@ -581,8 +677,36 @@ mod tests {
         // A lone 3 with k = 1: S = {0} -> 1 (err 4), {1} -> 2 (err 1),
         // {2} -> 4 (err 1): masks 2 and 4 tie, 2 wins.
         let w = wm(1, 1, vec![3]);
-        assert_eq!(project_int(&Pattern::Group { k: 1, m: 4, g: 4 }, &w, 3).data, vec![2]);
-        assert_eq!(project_real(&Pattern::Group { k: 1, m: 4, g: 4 }, &[3.0], 1, 1, &[1.0], 3), vec![2.0]);
+        assert_eq!(
+            project_int(&Pattern::Group { k: 1, m: 4, g: 4 }, &w, 3).data,
+            vec![2]
+        );
+        assert_eq!(
+            project_real(
+                &Pattern::Group { k: 1, m: 4, g: 4 },
+                &[3.0],
+                1,
+                1,
+                &[1.0],
+                3
+            ),
+            vec![2.0]
+        );
+    }
+
+    #[test]
+    fn group_tie_beats_first_guess() {
+        // M = 3, k = 1, window {2, 4}: the first guess is the top bit of the
+        // OR, {2} (errors 4 + 0: 2 ties between 0 and 4 -> 0), but {1}
+        // (errors 0 + 4) ties and has the smaller mask -> {2, 2}.
+        let p = Pattern::Group { k: 1, m: 1, g: 2 };
+        assert_eq!(project_int(&p, &wm(1, 2, vec![2, -4]), 3).data, vec![2, -2]);
+        assert_eq!(
+            project_real(&p, &[1.0, -2.0], 1, 2, &[0.5], 3),
+            vec![1.0, -1.0]
+        );
+        // Window {3, 5}: {0}: 4 + 16, {1}: 1 + 9, {2}: 1 + 1 -> {2}.
+        assert_eq!(project_int(&p, &wm(1, 2, vec![3, 5]), 3).data, vec![4, 4]);
     }
 
     #[test]
@@ -590,11 +714,24 @@ mod tests {
         // M = 3, k = 1: allowed {0, 1, 2, 4}. 3.4 rounds to 3 (-> 2), but the
         // nearest allowed real is 4.
         let p = Pattern::KHot { k: 1 };
-        assert_eq!(project_real(&p, &[3.4, -3.4, 3.0, 2.9], 1, 4, &[1.0], 3), vec![4.0, -4.0, 2.0, 2.0]);
+        assert_eq!(
+            project_real(&p, &[3.4, -3.4, 3.0, 2.9], 1, 4, &[1.0], 3),
+            vec![4.0, -4.0, 2.0, 2.0]
+        );
         let p = Pattern::Group { k: 1, m: 1, g: 1 };
-        assert_eq!(project_real(&p, &[3.4, -3.4, 3.0, 2.9], 4, 1, &[1.0], 3), vec![4.0, -4.0, 2.0, 2.0]);
+        assert_eq!(
+            project_real(&p, &[3.4, -3.4, 3.0, 2.9], 4, 1, &[1.0], 3),
+            vec![4.0, -4.0, 2.0, 2.0]
+        );
         // Per-channel scales.
-        let out = project_real(&Pattern::KHot { k: 1 }, &[0.34, 34.0], 1, 2, &[0.1, 10.0], 3);
+        let out = project_real(
+            &Pattern::KHot { k: 1 },
+            &[0.34, 34.0],
+            1,
+            2,
+            &[0.1, 10.0],
+            3,
+        );
         assert_eq!(out, vec![0.4, 40.0]);
         // Out of range and NaN.
         let out = project_real(&Pattern::Dense, &[1e9, -1e9, f32::NAN], 1, 3, &[1.0], 3);
@@ -606,7 +743,14 @@ mod tests {
         // One 1x2 window, M = 2, k = 1, columns scaled 1 and 100:
         // x = (3, 1.4). S = {0}: errors 4 + 0.16*1e4; S = {1}: 1 + 1.96e4
         // -> {0}: 3 -> 1, 1.4 -> 1.
-        let out = project_real(&Pattern::Group { k: 1, m: 1, g: 2 }, &[3.0, 140.0], 1, 2, &[1.0, 100.0], 2);
+        let out = project_real(
+            &Pattern::Group { k: 1, m: 1, g: 2 },
+            &[3.0, 140.0],
+            1,
+            2,
+            &[1.0, 100.0],
+            2,
+        );
         assert_eq!(out, vec![1.0, 100.0]);
     }
 
@@ -617,8 +761,16 @@ mod tests {
         assert!(!in_pattern(&Pattern::Dense, &w, 1));
         assert!(!in_pattern(&Pattern::KHot { k: 1 }, &w, 2));
         assert!(in_pattern(&Pattern::KHot { k: 2 }, &w, 2));
-        assert!(in_pattern(&Pattern::Group { k: 1, m: 2, g: 1 }, &wm(2, 2, vec![1, -2, 1, 0]), 2));
-        assert!(!in_pattern(&Pattern::Group { k: 1, m: 1, g: 2 }, &wm(2, 2, vec![1, -2, 1, 0]), 2));
+        assert!(in_pattern(
+            &Pattern::Group { k: 1, m: 2, g: 1 },
+            &wm(2, 2, vec![1, -2, 1, 0]),
+            2
+        ));
+        assert!(!in_pattern(
+            &Pattern::Group { k: 1, m: 1, g: 2 },
+            &wm(2, 2, vec![1, -2, 1, 0]),
+            2
+        ));
         assert_eq!(zero_bit_fraction(&w, 2), 4.0 / 8.0);
         assert_eq!(zero_bit_fraction(&wm(0, 0, vec![]), 7), 0.0);
         assert_eq!(zero_bit_fraction(&wm(1, 2, vec![0, 0]), 7), 1.0);
@@ -631,23 +783,47 @@ mod tests {
             let max = max_magnitude(mb) as i32;
             for (r, c) in [(1, 1), (3, 5), (17, 9)] {
                 let zeros = WeightMatrix::zeros(r, c);
-                let maxes = wm(r, c, (0..r * c).map(|i| if i % 2 == 0 { max } else { -max }).collect());
+                let maxes = wm(
+                    r,
+                    c,
+                    (0..r * c)
+                        .map(|i| if i % 2 == 0 { max } else { -max })
+                        .collect(),
+                );
                 for k in [0, 1, 2, mb, mb + 3] {
-                    for p in [Pattern::Dense, Pattern::KHot { k }, Pattern::Group { k, m: 4, g: 2 }] {
+                    for p in [
+                        Pattern::Dense,
+                        Pattern::KHot { k },
+                        Pattern::Group { k, m: 4, g: 2 },
+                    ] {
                         assert_eq!(project_int(&p, &zeros, mb), zeros);
                         let q = project_int(&p, &maxes, mb);
                         assert!(in_pattern(&p, &q, mb), "{p:?} M={mb}");
-                        let kk = match p { Pattern::Dense => mb, Pattern::KHot { k } | Pattern::Group { k, .. } => k.min(mb) };
+                        let kk = match p {
+                            Pattern::Dense => mb,
+                            Pattern::KHot { k } | Pattern::Group { k, .. } => k.min(mb),
+                        };
                         // The nearest magnitude to 2^M - 1 with kk bits is
                         // its top kk bits (lower ones can't be reached).
-                        let want = if kk == 0 { 0 } else { max & !((1 << (mb - kk)) - 1) };
-                        assert!(q.data.iter().all(|&v| v.abs() == want), "{p:?} M={mb} {:?}", &q.data[..1]);
+                        let want = if kk == 0 {
+                            0
+                        } else {
+                            max & !((1 << (mb - kk)) - 1)
+                        };
+                        assert!(
+                            q.data.iter().all(|&v| v.abs() == want),
+                            "{p:?} M={mb} {:?}",
+                            &q.data[..1]
+                        );
                         let s = [0.5f32];
                         let real: Vec<f32> = maxes.data.iter().map(|&v| v as f32 * 0.5).collect();
                         let qr = project_real(&p, &real, r, c, &s, mb);
                         let expect: Vec<f32> = q.data.iter().map(|&v| v as f32 * 0.5).collect();
                         assert_eq!(qr, expect);
-                        assert_eq!(project_real(&p, &vec![0.0; r * c], r, c, &s, mb), vec![0.0; r * c]);
+                        assert_eq!(
+                            project_real(&p, &vec![0.0; r * c], r, c, &s, mb),
+                            vec![0.0; r * c]
+                        );
                     }
                 }
             }
@@ -658,19 +834,33 @@ mod tests {
     fn group_brute_force_m15() {
         // A few windows at the widest M, k = 2 (C(15,2) sets).
         let mb = 15;
-        let data: Vec<i32> = (0..24).map(|i| ((i * 7919 + 13) % 32768) as i32 * if i % 3 == 0 { -1 } else { 1 }).collect();
+        let data: Vec<i32> = (0..24)
+            .map(|i| ((i * 7919 + 13) % 32768) as i32 * if i % 3 == 0 { -1 } else { 1 })
+            .collect();
         let w = wm(4, 6, data);
         let p = Pattern::Group { k: 2, m: 3, g: 4 };
         let q = project_int(&p, &w, mb);
         assert!(in_pattern(&p, &q, mb));
         for idx in windows(4, 6, 3, 4) {
             let vals: Vec<u32> = idx.iter().map(|&i| w.data[i].unsigned_abs()).collect();
-            let got: u128 = idx.iter().map(|&i| { let d = w.data[i].abs_diff(q.data[i]) as u128; d * d }).sum();
+            let got: u128 = idx
+                .iter()
+                .map(|&i| {
+                    let d = w.data[i].abs_diff(q.data[i]) as u128;
+                    d * d
+                })
+                .sum();
             // Brute force over all 2-subsets only (every smaller set is a
             // subset of one of them).
             let mut best = u128::MAX;
             for s in group_candidates(2, mb) {
-                let e: u128 = vals.iter().map(|&v| { let d = v.abs_diff(nearest_int_sub(s, v)) as u128; d * d }).sum();
+                let e: u128 = vals
+                    .iter()
+                    .map(|&v| {
+                        let d = v.abs_diff(nearest_int_sub(s, v)) as u128;
+                        d * d
+                    })
+                    .sum();
                 best = best.min(e);
             }
             assert_eq!(got, best);
@@ -679,7 +869,11 @@ mod tests {
 
     #[test]
     fn pattern_serde() {
-        for p in [Pattern::Dense, Pattern::KHot { k: 2 }, Pattern::Group { k: 1, m: 16, g: 8 }] {
+        for p in [
+            Pattern::Dense,
+            Pattern::KHot { k: 2 },
+            Pattern::Group { k: 1, m: 16, g: 8 },
+        ] {
             let s = serde_json::to_string(&p).unwrap();
             assert_eq!(serde_json::from_str::<Pattern>(&s).unwrap(), p);
         }
@@ -688,7 +882,11 @@ mod tests {
     #[test]
     #[should_panic]
     fn empty_window_panics() {
-        project_int(&Pattern::Group { k: 1, m: 0, g: 8 }, &WeightMatrix::zeros(2, 2), 7);
+        project_int(
+            &Pattern::Group { k: 1, m: 0, g: 8 },
+            &WeightMatrix::zeros(2, 2),
+            7,
+        );
     }
 
     /// Rough speed check on a ResNet-50-sized weight count. Run with
@@ -705,8 +903,18 @@ mod tests {
                 u.signum() * (-(1.0 - 2.0 * u.abs()).max(1e-9).ln()) // Laplace
             })
             .collect();
-        let q = crate::compiler::quant::quantize(&real, rows, cols, 7, crate::compiler::quant::Granularity::PerChannel);
-        for p in [Pattern::KHot { k: 2 }, Pattern::Group { k: 2, m: 16, g: 8 }, Pattern::Group { k: 3, m: 16, g: 8 }] {
+        let q = crate::compiler::quant::quantize(
+            &real,
+            rows,
+            cols,
+            7,
+            crate::compiler::quant::Granularity::PerChannel,
+        );
+        for p in [
+            Pattern::KHot { k: 2 },
+            Pattern::Group { k: 2, m: 16, g: 8 },
+            Pattern::Group { k: 3, m: 16, g: 8 },
+        ] {
             let t = std::time::Instant::now();
             let out = project_int(&p, &q.w, 7);
             let ti = t.elapsed();
@@ -714,7 +922,11 @@ mod tests {
             let outr = project_real(&p, &real, rows, cols, &q.scales, 7);
             let tr = t.elapsed();
             assert!(in_pattern(&p, &out, 7));
-            eprintln!("{p:?}: int {ti:?} real {tr:?} zero bits {:.3} ({})", zero_bit_fraction(&out, 7), outr.len());
+            eprintln!(
+                "{p:?}: int {ti:?} real {tr:?} zero bits {:.3} ({})",
+                zero_bit_fraction(&out, 7),
+                outr.len()
+            );
         }
     }
 
@@ -722,11 +934,19 @@ mod tests {
 
     /// (rows, cols, M, data) with magnitudes in range, sometimes biased to
     /// zeros and extremes.
-    fn int_matrix(max_dim: usize, max_m: u32) -> impl Strategy<Value = (usize, usize, u32, Vec<i32>)> {
+    fn int_matrix(
+        max_dim: usize,
+        max_m: u32,
+    ) -> impl Strategy<Value = (usize, usize, u32, Vec<i32>)> {
         (1usize..=max_dim, 1usize..=max_dim, 1u32..=max_m).prop_flat_map(|(r, c, mb)| {
             let max = max_magnitude(mb) as i32;
             let val = prop_oneof![3 => -max..=max, 1 => Just(0), 1 => Just(max), 1 => Just(-max)];
-            (Just(r), Just(c), Just(mb), prop::collection::vec(val, r * c))
+            (
+                Just(r),
+                Just(c),
+                Just(mb),
+                prop::collection::vec(val, r * c),
+            )
         })
     }
 
@@ -738,8 +958,12 @@ mod tests {
         ]
     }
 
-    fn case(max_dim: usize, max_m: u32) -> impl Strategy<Value = (usize, usize, u32, Vec<i32>, Pattern)> {
-        int_matrix(max_dim, max_m).prop_flat_map(|(r, c, mb, d)| (Just(r), Just(c), Just(mb), Just(d), any_pattern(mb)))
+    fn case(
+        max_dim: usize,
+        max_m: u32,
+    ) -> impl Strategy<Value = (usize, usize, u32, Vec<i32>, Pattern)> {
+        int_matrix(max_dim, max_m)
+            .prop_flat_map(|(r, c, mb, d)| (Just(r), Just(c), Just(mb), Just(d), any_pattern(mb)))
     }
 
     proptest! {
@@ -790,6 +1014,33 @@ mod tests {
                 let vals: Vec<u32> = idx.iter().map(|&i| w.data[i].unsigned_abs()).collect();
                 let got: u128 = idx.iter().map(|&i| { let e = w.data[i].abs_diff(q.data[i]) as u128; e * e }).sum();
                 prop_assert_eq!(got, brute_window_min_err(&vals, k, mb));
+            }
+        }
+
+        #[test]
+        fn group_matches_ascending_scan_reference(
+            (r, c, mb, d) in int_matrix(9, 6), k in 0u32..4, m in 1u32..5, g in 1u32..5,
+        ) {
+            // Reference: full errors for every set of min(k, M) positions in
+            // ascending mask order, strict improvement only (ties -> the
+            // smallest mask), brute-force nearest submask.
+            let w = wm(r, c, d);
+            let q = project_int(&Pattern::Group { k, m, g }, &w, mb);
+            let kk = k.min(mb);
+            for idx in windows(r, c, m, g) {
+                let mut best: Option<(u128, Vec<u32>)> = None;
+                for s in (0..=max_magnitude(mb)).filter(|s| s.count_ones() == kk) {
+                    let subs = brute_submasks(s);
+                    let vals: Vec<u32> = idx.iter().map(|&i| brute_nearest_int(&subs, w.data[i].unsigned_abs())).collect();
+                    let e: u128 = idx.iter().zip(&vals).map(|(&i, &v)| { let d = w.data[i].unsigned_abs().abs_diff(v) as u128; d * d }).sum();
+                    if best.as_ref().is_none_or(|b| e < b.0) {
+                        best = Some((e, vals));
+                    }
+                }
+                let want = best.unwrap().1;
+                for (&i, &v) in idx.iter().zip(&want) {
+                    prop_assert_eq!(q.data[i].unsigned_abs(), v);
+                }
             }
         }
 

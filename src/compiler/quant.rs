@@ -38,7 +38,11 @@ impl Quantized {
 
 /// The scale of column `c` given 1 (per layer) or per-column scales.
 pub(crate) fn scale_of(scales: &[f32], c: usize) -> f32 {
-    if scales.len() == 1 { scales[0] } else { scales[c] }
+    if scales.len() == 1 {
+        scales[0]
+    } else {
+        scales[c]
+    }
 }
 
 /// Largest magnitude `2^M - 1` for `mag_bits` M.
@@ -55,8 +59,19 @@ pub fn max_magnitude(mag_bits: u32) -> u32 {
 /// rounded half away from zero and clamped to `[-(2^M - 1), 2^M - 1]`.
 /// Inputs must be finite. Panics if `w.len() != rows * cols` or `mag_bits`
 /// is not in `1..=30`.
-pub fn quantize(w: &[f32], rows: usize, cols: usize, mag_bits: u32, gran: Granularity) -> Quantized {
-    assert_eq!(w.len(), rows * cols, "quantize: {} values for {rows} x {cols}", w.len());
+pub fn quantize(
+    w: &[f32],
+    rows: usize,
+    cols: usize,
+    mag_bits: u32,
+    gran: Granularity,
+) -> Quantized {
+    assert_eq!(
+        w.len(),
+        rows * cols,
+        "quantize: {} values for {rows} x {cols}",
+        w.len()
+    );
     assert!(
         (1..=MAX_QUANT_MAG_BITS).contains(&mag_bits),
         "quantize: mag_bits {mag_bits} not in 1..={MAX_QUANT_MAG_BITS}"
@@ -88,7 +103,10 @@ pub fn quantize(w: &[f32], rows: usize, cols: usize, mag_bits: u32, gran: Granul
         let q = (x as f64 / s).round().clamp(-qmax, qmax);
         data.push(q as i32);
     }
-    Quantized { w: WeightMatrix { rows, cols, data }, scales }
+    Quantized {
+        w: WeightMatrix { rows, cols, data },
+        scales,
+    }
 }
 
 /// Real values `int * scale` of a quantized matrix, row-major.
@@ -113,7 +131,11 @@ pub fn sqnr_db(reference: &[f32], approx: &[f32]) -> f64 {
         sig += r * r;
         err += (r - a) * (r - a);
     }
-    if err == 0.0 { f64::INFINITY } else { 10.0 * (sig / err).log10() }
+    if err == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / err).log10()
+    }
 }
 
 #[cfg(test)]
@@ -191,7 +213,11 @@ mod tests {
 
     fn matrix() -> impl Strategy<Value = (usize, usize, Vec<f32>)> {
         (1usize..9, 1usize..9).prop_flat_map(|(r, c)| {
-            (Just(r), Just(c), prop::collection::vec(-100.0f32..100.0, r * c))
+            (
+                Just(r),
+                Just(c),
+                prop::collection::vec(-100.0f32..100.0, r * c),
+            )
         })
     }
 
