@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compiler;
 pub mod config;
 pub mod cosim_matrix;
 pub mod golden;
