@@ -1,0 +1,576 @@
+//! Bit-slice mapping (DESIGN section 4 steps 5-8): the three mappers that turn
+//! an integer weight matrix into tile programs, the grouping step, and the
+//! bounds reported beside every mapping.
+//!
+//! - [`Mapper::Dense`]: ISAAC-style. Every (row block, column block, slice,
+//!   sign) is a physical crossbar, every OU window of it is an op.
+//! - [`Mapper::Sre`]: SRE-style. Inside each crossbar's g-column strips, rows
+//!   whose g cells are all zero are dropped and the rest compacted upwards
+//!   (each kept row remembers its input index); no packing across crossbars;
+//!   all-zero crossbars are not allocated.
+//! - [`Mapper::Sme`]: squeeze-out. The same strip compaction, then the
+//!   surviving strips of all logical crossbars of a tile slice are packed, in
+//!   whole OU windows, into as few physical crossbars as possible
+//!   (best-fit decreasing), then regrouped longest-first to balance the op
+//!   lists of the crossbars (makespan), within capacity.
+//!
+//! Tile slices: a layer is cut into slices of at most `inputs` rows by
+//! `outputs` columns (the tile's buffers). Each slice is mapped on its own
+//! and its physical crossbars are grouped N at a time into tiles. All tiles
+//! of a layer run concurrently; their partial outputs are summed.
+
+use crate::config::TileConfig;
+use crate::program::{Crossbar, LayerProgram, MappedTile, Op, TileProgram, WeightMatrix};
+use serde::{Deserialize, Serialize};
+
+/// Which mapper.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mapper {
+    /// ISAAC-style dense bit-sliced mapping.
+    Dense,
+    /// SRE-style strip row compaction, no packing.
+    Sre,
+    /// SME squeeze-out: compaction, packing, grouping.
+    Sme,
+}
+
+impl Mapper {
+    /// All mappers, baseline first.
+    pub const ALL: [Mapper; 3] = [Mapper::Dense, Mapper::Sre, Mapper::Sme];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mapper::Dense => "dense",
+            Mapper::Sre => "sre",
+            Mapper::Sme => "sme",
+        }
+    }
+}
+
+/// Bounds of DESIGN section 4 step 8 for one weight matrix.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bounds {
+    /// Non-zero cells over all bit-planes and signs.
+    pub nonzero_cells: u64,
+    /// ceil(non-zero cells / (X_r X_c)): no mapping can use fewer crossbars.
+    pub cell_crossbars: u64,
+    /// Squeezed OU windows: sum over strips of ceil(kept rows / m).
+    pub squeezed_windows: u64,
+    /// ceil(squeezed windows x m x g / (X_r X_c)): perfect packing of this
+    /// squeeze's strips.
+    pub packing_crossbars: u64,
+}
+
+/// One weight of a strip after squeezing: which logical crossbar and strip.
+#[derive(Clone, Debug)]
+struct Strip {
+    /// Slice-local column of the strip's first column.
+    col0: u32,
+    /// Columns in the strip (<= g).
+    width: u32,
+    /// Magnitude slice p.
+    plane: u32,
+    /// Sign set.
+    negative: bool,
+    /// Kept rows (slice-local input indices), in order.
+    rows: Vec<u32>,
+    /// Row-block index inside the slice (for the dense/SRE layout).
+    row_block: u32,
+    /// Column-block index inside the slice.
+    col_block: u32,
+    /// Strip index inside its column block.
+    cw: u32,
+}
+
+/// A slice of the layer: rows [r0, r0+nr), cols [c0, c0+nc).
+struct Slice<'a> {
+    w: &'a WeightMatrix,
+    r0: usize,
+    nr: usize,
+    c0: usize,
+    nc: usize,
+}
+
+impl Slice<'_> {
+    fn at(&self, r: usize, c: usize) -> i32 {
+        self.w.data[(self.r0 + r) * self.w.cols + self.c0 + c]
+    }
+}
+
+fn cell_of(w: i32, plane: u32, cbits: u32) -> u8 {
+    ((w.unsigned_abs() >> (plane * cbits)) & ((1 << cbits) - 1)) as u8
+}
+
+/// Squeeze every strip of every logical crossbar of a slice. Returns the
+/// strips with at least one kept row.
+fn squeeze(cfg: &TileConfig, s: &Slice) -> Vec<Strip> {
+    let p = &cfg.params;
+    let (xr, xc, g) = (p.rows as usize, p.cols as usize, p.ou_cols as usize);
+    let planes = cfg.derived.slices;
+    let cbits = p.cell_bits;
+    let cmask: u32 = (1 << cbits) - 1;
+    let mut out = Vec::new();
+    let row_blocks = s.nr.div_ceil(xr);
+    let col_blocks = s.nc.div_ceil(xc);
+    // Per row: OR of positive and of negative magnitudes over the strip.
+    let mut pos_or = vec![0u32; xr];
+    let mut neg_or = vec![0u32; xr];
+    for cb in 0..col_blocks {
+        let bc0 = cb * xc;
+        let bcols = (s.nc - bc0).min(xc);
+        for cw in 0..bcols.div_ceil(g) {
+            let sc0 = bc0 + cw * g;
+            let width = (bcols - cw * g).min(g);
+            for rb in 0..row_blocks {
+                let br0 = rb * xr;
+                let brows = (s.nr - br0).min(xr);
+                for r in 0..brows {
+                    let (mut po, mut no) = (0u32, 0u32);
+                    for c in sc0..sc0 + width {
+                        let v = s.at(br0 + r, c);
+                        if v > 0 {
+                            po |= v as u32;
+                        } else if v < 0 {
+                            no |= v.unsigned_abs();
+                        }
+                    }
+                    pos_or[r] = po;
+                    neg_or[r] = no;
+                }
+                for plane in 0..planes {
+                    for negative in [false, true] {
+                        let ors = if negative { &neg_or } else { &pos_or };
+                        let rows: Vec<u32> = (0..brows)
+                            .filter(|&r| (ors[r] >> (plane * cbits)) & cmask != 0)
+                            .map(|r| (br0 + r) as u32)
+                            .collect();
+                        if !rows.is_empty() {
+                            out.push(Strip {
+                                col0: sc0 as u32,
+                                width: width as u32,
+                                plane,
+                                negative,
+                                rows,
+                                row_block: rb as u32,
+                                col_block: cb as u32,
+                                cw: cw as u32,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The bounds of a whole weight matrix under `cfg`.
+pub fn bounds(cfg: &TileConfig, w: &WeightMatrix) -> Bounds {
+    let p = &cfg.params;
+    let mut b = Bounds::default();
+    let cbits = p.cell_bits;
+    for &v in &w.data {
+        for plane in 0..cfg.derived.slices {
+            if cell_of(v, plane, cbits) != 0 {
+                b.nonzero_cells += 1;
+            }
+        }
+    }
+    let cap = (p.rows * p.cols) as u64;
+    let m = p.ou_rows as u64;
+    for_each_slice(cfg, w, |s| {
+        for st in squeeze(cfg, &s) {
+            b.squeezed_windows += (st.rows.len() as u64).div_ceil(m);
+        }
+    });
+    b.cell_crossbars = b.nonzero_cells.div_ceil(cap);
+    b.packing_crossbars = (b.squeezed_windows * m * p.ou_cols as u64).div_ceil(cap);
+    b
+}
+
+fn for_each_slice<'a>(cfg: &TileConfig, w: &'a WeightMatrix, mut f: impl FnMut(Slice<'a>)) {
+    let (si, so) = (cfg.params.inputs as usize, cfg.params.outputs as usize);
+    let mut r0 = 0;
+    while r0 < w.rows {
+        let nr = (w.rows - r0).min(si);
+        let mut c0 = 0;
+        while c0 < w.cols {
+            let nc = (w.cols - c0).min(so);
+            f(Slice { w, r0, nr, c0, nc });
+            c0 += nc;
+        }
+        r0 += nr;
+    }
+}
+
+/// Ops of one strip placed with its first kept row at physical row window
+/// `rw0` and column window `cw` (columns of the strip at the window's first
+/// `width` columns).
+fn strip_ops(cfg: &TileConfig, st: &Strip, rw0: u32, cw: u32, out: &mut Vec<Op>) {
+    let (m, g) = (cfg.params.ou_rows as usize, cfg.params.ou_cols as usize);
+    let outputs: Vec<Option<u32>> = (0..g)
+        .map(|c| (c < st.width as usize).then_some(st.col0 + c as u32))
+        .collect();
+    for (h, chunk) in st.rows.chunks(m).enumerate() {
+        let mut inputs: Vec<Option<u32>> = chunk.iter().map(|&r| Some(r)).collect();
+        inputs.resize(m, None);
+        out.push(Op {
+            row_window: rw0 + h as u32,
+            col_window: cw,
+            inputs,
+            outputs: outputs.clone(),
+            shift: st.plane * cfg.params.cell_bits,
+            negative: st.negative,
+        });
+    }
+}
+
+/// Write a strip's cells into a crossbar at physical row `row0`, column `col0`.
+fn place_cells(cfg: &TileConfig, s: &Slice, st: &Strip, xb: &mut Crossbar, row0: u32, col0: u32) {
+    let cols = cfg.params.cols;
+    for (i, &r) in st.rows.iter().enumerate() {
+        for c in 0..st.width {
+            let v = s.at(r as usize, (st.col0 + c) as usize);
+            if (v < 0) == st.negative && v != 0 {
+                xb.cells[((row0 + i as u32) * cols + col0 + c) as usize] =
+                    cell_of(v, st.plane, cfg.params.cell_bits);
+            }
+        }
+    }
+}
+
+/// Dense mapping of one slice: every logical crossbar, every OU window.
+fn map_dense(cfg: &TileConfig, s: &Slice) -> Vec<Crossbar> {
+    let p = &cfg.params;
+    let (xr, xc, m, g) = (p.rows as usize, p.cols as usize, p.ou_rows as usize, p.ou_cols as usize);
+    let mut xbars = Vec::new();
+    for rb in 0..s.nr.div_ceil(xr) {
+        let br0 = rb * xr;
+        let brows = (s.nr - br0).min(xr);
+        for cb in 0..s.nc.div_ceil(xc) {
+            let bc0 = cb * xc;
+            let bcols = (s.nc - bc0).min(xc);
+            for plane in 0..cfg.derived.slices {
+                for negative in [false, true] {
+                    let mut xb = Crossbar::empty(cfg);
+                    for r in 0..brows {
+                        for c in 0..bcols {
+                            let v = s.at(br0 + r, bc0 + c);
+                            if v != 0 && (v < 0) == negative {
+                                xb.cells[r * xc + c] = cell_of(v, plane, p.cell_bits);
+                            }
+                        }
+                    }
+                    for rw in 0..brows.div_ceil(m) {
+                        for cw in 0..bcols.div_ceil(g) {
+                            let inputs = (0..m)
+                                .map(|i| {
+                                    let r = rw * m + i;
+                                    (r < brows).then_some((br0 + r) as u32)
+                                })
+                                .collect();
+                            let outputs = (0..g)
+                                .map(|c| {
+                                    let cc = cw * g + c;
+                                    (cc < bcols).then_some((bc0 + cc) as u32)
+                                })
+                                .collect();
+                            xb.ops.push(Op {
+                                row_window: rw as u32,
+                                col_window: cw as u32,
+                                inputs,
+                                outputs,
+                                shift: plane * p.cell_bits,
+                                negative,
+                            });
+                        }
+                    }
+                    xbars.push(xb);
+                }
+            }
+        }
+    }
+    xbars
+}
+
+/// SRE mapping of one slice: each non-empty logical crossbar keeps its
+/// strips in place, rows compacted to the top of each strip.
+fn map_sre(cfg: &TileConfig, s: &Slice, strips: &[Strip]) -> Vec<Crossbar> {
+    let xc = cfg.params.cols;
+    let g = cfg.params.ou_cols;
+    let mut xbars: Vec<Crossbar> = Vec::new();
+    let mut key: Option<(u32, u32, u32, bool)> = None;
+    // Strips of one logical crossbar are contiguous after sorting.
+    let mut order: Vec<&Strip> = strips.iter().collect();
+    order.sort_by_key(|st| (st.row_block, st.col_block, st.plane, st.negative, st.cw));
+    for st in order {
+        let k = (st.row_block, st.col_block, st.plane, st.negative);
+        if key != Some(k) {
+            xbars.push(Crossbar::empty(cfg));
+            key = Some(k);
+        }
+        let xb = xbars.last_mut().unwrap();
+        let col0 = st.cw * g;
+        debug_assert!(col0 + st.width <= xc);
+        place_cells(cfg, s, st, xb, 0, col0);
+        strip_ops(cfg, st, 0, st.cw, &mut xb.ops);
+    }
+    xbars
+}
+
+/// A column window of a physical crossbar being filled.
+#[derive(Clone, Debug)]
+struct Bin {
+    /// Physical crossbar (slice-local) and column window.
+    xbar: u32,
+    cw: u32,
+    /// Columns available.
+    width: u32,
+    /// Next free row window.
+    used: u32,
+    /// Strips placed: (strip index, first row window).
+    items: Vec<(usize, u32)>,
+}
+
+/// Pack strips (heights in OU windows) into column windows, best-fit
+/// decreasing. Returns the bins (grouped by crossbar) and the crossbar count.
+fn pack(cfg: &TileConfig, strips: &[Strip]) -> (Vec<Bin>, u32) {
+    let p = &cfg.params;
+    let m = p.ou_rows;
+    let g = p.ou_cols;
+    let full = p.rows / m; // whole row windows per column window
+    let cwn = cfg.derived.col_windows;
+    let last_width = p.cols - (cwn - 1) * g;
+    let mut bins: Vec<Bin> = Vec::new();
+    // free[h] = bins with exactly h free whole windows (full-width / narrow).
+    let mut free_full: Vec<Vec<usize>> = vec![Vec::new(); full as usize + 1];
+    let mut free_narrow: Vec<Vec<usize>> = vec![Vec::new(); full as usize + 1];
+    let mut nxbars = 0u32;
+    let mut order: Vec<usize> = (0..strips.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(strips[i].rows.len()));
+    // A strip taller than a crossbar cannot happen: kept rows <= X_r, and
+    // ceil(k / m) <= full when m divides X_r; otherwise the partial window
+    // would be needed. Strips that need it are split by the caller.
+    for i in order {
+        let h = (strips[i].rows.len() as u32).div_ceil(m);
+        let width = strips[i].width;
+        let mut chosen = None;
+        'search: for f in h..=full {
+            if width <= last_width {
+                if let Some(b) = free_narrow[f as usize].pop() {
+                    chosen = Some(b);
+                    break 'search;
+                }
+            }
+            if let Some(b) = free_full[f as usize].pop() {
+                chosen = Some(b);
+                break 'search;
+            }
+        }
+        let b = match chosen {
+            Some(b) => b,
+            None => {
+                // Open a new crossbar.
+                let x = nxbars;
+                nxbars += 1;
+                let first = bins.len();
+                for cw in 0..cwn {
+                    let w = if cw + 1 == cwn { last_width } else { g };
+                    bins.push(Bin {
+                        xbar: x,
+                        cw,
+                        width: w,
+                        used: 0,
+                        items: Vec::new(),
+                    });
+                }
+                // Use the first bin that fits the width; file the others.
+                let mut pick = None;
+                for (bi, bin) in bins.iter().enumerate().skip(first) {
+                    if pick.is_none() && bin.width >= width {
+                        pick = Some(bi);
+                    } else {
+                        let list = if bin.width == g && last_width != g || bin.cw + 1 != cwn {
+                            &mut free_full
+                        } else {
+                            &mut free_narrow
+                        };
+                        list[full as usize].push(bi);
+                    }
+                }
+                pick.expect("a new crossbar has a column window wide enough")
+            }
+        };
+        let bin = &mut bins[b];
+        bin.items.push((i, bin.used));
+        bin.used += h;
+        let f = full - bin.used;
+        let narrow = bin.cw + 1 == cwn && last_width != g;
+        if f > 0 {
+            if narrow {
+                free_narrow[f as usize].push(b);
+            } else {
+                free_full[f as usize].push(b);
+            }
+        }
+    }
+    (bins, nxbars)
+}
+
+/// Regroup strips over `n` crossbars longest-first (LPT): each strip goes to
+/// the least-loaded crossbar with a column window that fits it. Returns
+/// `None` if some strip does not fit anywhere.
+fn regroup(cfg: &TileConfig, strips: &[Strip], n: u32) -> Option<Vec<Bin>> {
+    let p = &cfg.params;
+    let m = p.ou_rows;
+    let g = p.ou_cols;
+    let full = p.rows / m;
+    let cwn = cfg.derived.col_windows;
+    let last_width = p.cols - (cwn - 1) * g;
+    let mut bins: Vec<Bin> = (0..n)
+        .flat_map(|x| {
+            (0..cwn).map(move |cw| Bin {
+                xbar: x,
+                cw,
+                width: if cw + 1 == cwn { last_width } else { g },
+                used: 0,
+                items: Vec::new(),
+            })
+        })
+        .collect();
+    let mut load = vec![0u32; n as usize];
+    let mut order: Vec<usize> = (0..strips.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(strips[i].rows.len()));
+    for i in order {
+        let h = (strips[i].rows.len() as u32).div_ceil(m);
+        let width = strips[i].width;
+        // Crossbars by load, then index.
+        let mut best: Option<(u32, usize)> = None;
+        for x in 0..n as usize {
+            if best.is_some_and(|(l, _)| load[x] >= l) {
+                continue;
+            }
+            // Best-fit column window inside crossbar x.
+            let base = x * cwn as usize;
+            let mut fit: Option<usize> = None;
+            for b in base..base + cwn as usize {
+                let bin = &bins[b];
+                if bin.width >= width && bin.used + h <= full {
+                    if fit.is_none_or(|f| bins[f].used < bin.used) {
+                        fit = Some(b);
+                    }
+                }
+            }
+            if let Some(b) = fit {
+                best = Some((load[x], b));
+            }
+        }
+        let (_, b) = best?;
+        let bin = &mut bins[b];
+        bin.items.push((i, bin.used));
+        bin.used += h;
+        load[bin.xbar as usize] += h;
+    }
+    Some(bins)
+}
+
+fn makespan(bins: &[Bin], n: u32) -> u32 {
+    let mut load = vec![0u32; n as usize];
+    for b in bins {
+        load[b.xbar as usize] += b.used;
+    }
+    load.into_iter().max().unwrap_or(0)
+}
+
+/// Split strips that need more whole row windows than a crossbar has (only
+/// possible when m does not divide X_r).
+fn split_tall(cfg: &TileConfig, strips: Vec<Strip>) -> Vec<Strip> {
+    let p = &cfg.params;
+    let cap = (p.rows / p.ou_rows * p.ou_rows) as usize;
+    let mut out = Vec::with_capacity(strips.len());
+    for st in strips {
+        if st.rows.len() <= cap {
+            out.push(st);
+        } else {
+            for chunk in st.rows.chunks(cap) {
+                let mut part = st.clone();
+                part.rows = chunk.to_vec();
+                out.push(part);
+            }
+        }
+    }
+    out
+}
+
+/// SME mapping of one slice: squeeze, pack, regroup.
+fn map_sme(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>) -> Vec<Crossbar> {
+    let strips = split_tall(cfg, strips);
+    if strips.is_empty() {
+        return Vec::new();
+    }
+    let (packed, n) = pack(cfg, &strips);
+    let bins = match regroup(cfg, &strips, n) {
+        Some(r) if makespan(&r, n) < makespan(&packed, n) => r,
+        _ => packed,
+    };
+    let mut xbars: Vec<Crossbar> = (0..n).map(|_| Crossbar::empty(cfg)).collect();
+    let m = cfg.params.ou_rows;
+    let g = cfg.params.ou_cols;
+    // Ops in a deterministic order: by column window, then row window.
+    let mut placed: Vec<(u32, u32, u32, usize)> = Vec::new();
+    for b in &bins {
+        for &(i, rw0) in &b.items {
+            placed.push((b.xbar, b.cw, rw0, i));
+        }
+    }
+    placed.sort_unstable();
+    for (x, cw, rw0, i) in placed {
+        let xb = &mut xbars[x as usize];
+        place_cells(cfg, s, &strips[i], xb, rw0 * m, cw * g);
+        strip_ops(cfg, &strips[i], rw0, cw, &mut xb.ops);
+    }
+    xbars
+}
+
+/// Map a weight matrix (integers in [-(2^M-1), 2^M-1]) with `mapper`.
+/// The result validates against `cfg` and executes (golden, lossless ADC) to
+/// exactly x W.
+pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerProgram {
+    let mut tiles = Vec::new();
+    let n = cfg.params.xbars as usize;
+    for_each_slice(cfg, w, |s| {
+        let xbars = match mapper {
+            Mapper::Dense => map_dense(cfg, &s),
+            Mapper::Sre => map_sre(cfg, &s, &squeeze(cfg, &s)),
+            Mapper::Sme => map_sme(cfg, &s, squeeze(cfg, &s)),
+        };
+        let input_map: Vec<u32> = (s.r0..s.r0 + s.nr).map(|r| r as u32).collect();
+        let output_map: Vec<u32> = (s.c0..s.c0 + s.nc).map(|c| c as u32).collect();
+        let mut it = xbars.into_iter().peekable();
+        while it.peek().is_some() {
+            let chunk: Vec<Crossbar> = it.by_ref().take(n).collect();
+            tiles.push(MappedTile {
+                program: TileProgram { xbars: chunk },
+                input_map: input_map.clone(),
+                output_map: output_map.clone(),
+            });
+        }
+    });
+    LayerProgram {
+        rows: w.rows,
+        cols: w.cols,
+        tiles,
+    }
+}
+
+/// Crossbars a mapping allocates: dense counts every logical crossbar, the
+/// others every crossbar holding a non-zero cell.
+pub fn crossbars(lp: &LayerProgram) -> u64 {
+    lp.tiles.iter().map(|t| t.program.xbars.len() as u64).sum()
+}
+
+/// Ops per activation step of the slowest tile (tiles run concurrently).
+pub fn makespan_ops(lp: &LayerProgram) -> u32 {
+    lp.tiles.iter().map(|t| t.program.max_ops()).max().unwrap_or(0)
+}
