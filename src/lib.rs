@@ -7,5 +7,6 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod nets;
 pub mod golden;
 pub mod program;
