@@ -39,7 +39,11 @@ pub fn builtin_shapes(name: &str) -> Result<Network> {
             BUILTIN_NAMES.join(", ")
         ),
     }
-    Ok(Network { name: name.to_string(), layers: b.layers, warnings: Vec::new() })
+    Ok(Network {
+        name: name.to_string(),
+        layers: b.layers,
+        warnings: Vec::new(),
+    })
 }
 
 /// Fill `layer.weights` with i.i.d. synthetic weights drawn from a zero-mean
@@ -83,7 +87,10 @@ struct Builder {
 
 impl Builder {
     fn new(hw: usize) -> Self {
-        Builder { hw, layers: Vec::new() }
+        Builder {
+            hw,
+            layers: Vec::new(),
+        }
     }
 
     /// Output size of a conv/pool with kernel k, stride s, padding p on `hw`.
@@ -93,7 +100,17 @@ impl Builder {
 
     /// Append a conv on the current map without moving the map forward
     /// (used for shortcuts); returns the output size.
-    fn conv_at(&mut self, name: String, hw: usize, cin: usize, cout: usize, k: usize, s: usize, groups: usize) -> usize {
+    #[allow(clippy::too_many_arguments)]
+    fn conv_at(
+        &mut self,
+        name: String,
+        hw: usize,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        s: usize,
+        groups: usize,
+    ) -> usize {
         let o = Self::out(hw, k, s, k / 2);
         self.layers.push(Layer {
             name,
@@ -196,7 +213,9 @@ fn mobilenet_v2(b: &mut Builder) {
 }
 
 fn vgg16(b: &mut Builder) {
-    const CFG: [usize; 18] = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0];
+    const CFG: [usize; 18] = [
+        64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0,
+    ];
     let mut cin = 3;
     let mut i = 0;
     for &c in &CFG {
@@ -234,7 +253,8 @@ mod tests {
         let r50 = builtin_shapes("resnet50").unwrap();
         // 1 stem + 16 blocks * 3 + 4 projections + fc
         assert_eq!(r50.layers.len(), 1 + 48 + 4 + 1);
-        let by = |net: &Network, name: &str| net.layers.iter().find(|l| l.name == name).unwrap().clone();
+        let by =
+            |net: &Network, name: &str| net.layers.iter().find(|l| l.name == name).unwrap().clone();
         assert_eq!(by(&r50, "conv1").vectors, 112 * 112);
         assert_eq!(by(&r50, "layer1.0.downsample").vectors, 56 * 56);
         let l = by(&r50, "layer2.0.conv1");
@@ -245,7 +265,10 @@ mod tests {
         assert_eq!((l.in_ch, l.out_ch, l.kh, l.vectors), (256, 512, 1, 28 * 28));
         assert_eq!(by(&r50, "layer4.2.conv3").vectors, 49);
         let fc = by(&r50, "fc");
-        assert_eq!((fc.kind, fc.in_ch, fc.out_ch, fc.vectors), (LayerKind::Fc, 2048, 1000, 1));
+        assert_eq!(
+            (fc.kind, fc.in_ch, fc.out_ch, fc.vectors),
+            (LayerKind::Fc, 2048, 1000, 1)
+        );
 
         let r18 = builtin_shapes("resnet18").unwrap();
         assert_eq!(r18.layers.len(), 1 + 16 + 3 + 1);
@@ -256,7 +279,10 @@ mod tests {
         assert_eq!(mb.count_kind(LayerKind::Fc), 1);
         assert_eq!(mb.layers.len(), 1 + 17 * 2 + 16 + 1 + 1);
         let dw = by(&mb, "features.2.depthwise");
-        assert_eq!((dw.in_ch, dw.groups, dw.kh, dw.vectors), (96, 96, 3, 56 * 56));
+        assert_eq!(
+            (dw.in_ch, dw.groups, dw.kh, dw.vectors),
+            (96, 96, 3, 56 * 56)
+        );
         assert_eq!(by(&mb, "features.18").vectors, 49);
         assert_eq!(by(&mb, "features.18").out_ch, 1280);
         assert_eq!(dw.matrices_shape(), (96, 9, 1));
@@ -288,7 +314,11 @@ mod tests {
         let t = std::time::Instant::now();
         let net = builtin("resnet50", 7).unwrap();
         eprintln!("resnet50 synthesis: {:?}", t.elapsed());
-        assert!(net.layers.iter().all(|l| l.weights.len() == l.num_weights()));
+        assert!(
+            net.layers
+                .iter()
+                .all(|l| l.weights.len() == l.num_weights())
+        );
         // Deterministic, and layers differ.
         let again = builtin("resnet50", 7).unwrap();
         assert_eq!(net.layers[5].weights, again.layers[5].weights);
@@ -297,14 +327,30 @@ mod tests {
         assert_ne!(net.layers[1].weights[..64], net.layers[2].weights[..64]);
         // Statistics of a large layer: mean 0, std sqrt(2/fan_in),
         // Laplace mean |w| = b = std / sqrt(2).
-        let l = net.layers.iter().find(|l| l.name == "layer4.0.conv2").unwrap();
+        let l = net
+            .layers
+            .iter()
+            .find(|l| l.name == "layer4.0.conv2")
+            .unwrap();
         let n = l.weights.len() as f64;
         let mean = l.weights.iter().map(|&w| w as f64).sum::<f64>() / n;
-        let var = l.weights.iter().map(|&w| (w as f64 - mean).powi(2)).sum::<f64>() / n;
+        let var = l
+            .weights
+            .iter()
+            .map(|&w| (w as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
         let mad = l.weights.iter().map(|&w| (w as f64).abs()).sum::<f64>() / n;
         let std = (2.0 / l.fan_in() as f64).sqrt();
         assert!(mean.abs() < 0.01 * std, "mean {mean}");
-        assert!((var.sqrt() / std - 1.0).abs() < 0.01, "std {} vs {std}", var.sqrt());
-        assert!((mad / (std / 2f64.sqrt()) - 1.0).abs() < 0.01, "mean |w| {mad}");
+        assert!(
+            (var.sqrt() / std - 1.0).abs() < 0.01,
+            "std {} vs {std}",
+            var.sqrt()
+        );
+        assert!(
+            (mad / (std / 2f64.sqrt()) - 1.0).abs() < 0.01,
+            "mean |w| {mad}"
+        );
     }
 }

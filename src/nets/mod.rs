@@ -138,7 +138,12 @@ impl Layer {
                         data[r * cols + o] = w;
                     }
                 }
-                LoweredMatrix { group: g, rows, cols, data }
+                LoweredMatrix {
+                    group: g,
+                    rows,
+                    cols,
+                    data,
+                }
             })
             .collect()
     }

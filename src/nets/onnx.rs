@@ -169,9 +169,14 @@ pub fn load_onnx_with_input(path: &Path, input_shape: &[usize]) -> Result<Networ
 }
 
 fn load_impl(path: &Path, input_shape: Option<&[usize]>) -> Result<Network> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading ONNX model {}", path.display()))?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "onnx".into());
-    parse_impl(&bytes, &name, input_shape).with_context(|| format!("importing ONNX model {}", path.display()))
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading ONNX model {}", path.display()))?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "onnx".into());
+    parse_impl(&bytes, &name, input_shape)
+        .with_context(|| format!("importing ONNX model {}", path.display()))
 }
 
 /// Parse an ONNX model from memory.
@@ -184,6 +189,11 @@ pub fn parse_onnx(bytes: &[u8], name: &str) -> Result<Network> {
 pub fn parse_onnx_with_input(bytes: &[u8], name: &str, input_shape: &[usize]) -> Result<Network> {
     parse_impl(bytes, name, Some(input_shape))
 }
+
+/// Largest tensor rank tracked by shape inference.
+const MAX_RANK: usize = 64;
+/// Largest integer tensor whose values are constant-folded.
+const MAX_INTS: usize = 1024;
 
 type Dim = Option<i64>;
 type Shape = Vec<Dim>;
@@ -208,8 +218,12 @@ struct Importer<'a> {
 
 fn parse_impl(bytes: &[u8], name: &str, input_shape: Option<&[usize]>) -> Result<Network> {
     ensure!(!bytes.is_empty(), "{name}: empty file, not an ONNX model");
-    let model = ModelProto::decode(bytes).map_err(|e| anyhow!("{name}: not a valid ONNX model (protobuf decode failed: {e})"))?;
-    let graph = model.graph.as_ref().ok_or_else(|| anyhow!("{name}: not an ONNX model (no graph)"))?;
+    let model = ModelProto::decode(bytes)
+        .map_err(|e| anyhow!("{name}: not a valid ONNX model (protobuf decode failed: {e})"))?;
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| anyhow!("{name}: not an ONNX model (no graph)"))?;
     ensure!(!graph.node.is_empty(), "{name}: ONNX graph has no nodes");
 
     let mut im = Importer {
@@ -231,18 +245,23 @@ fn parse_impl(bytes: &[u8], name: &str, input_shape: Option<&[usize]>) -> Result
         if im.consts.contains_key(&n) {
             continue;
         }
-        let mut shape: Option<Shape> = vi.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).and_then(|t| t.shape.as_ref()).map(|s| {
-            s.dim
-                .iter()
-                .enumerate()
-                .map(|(i, d)| match d.dim_value {
-                    Some(v) if v > 0 => Some(v),
-                    // dynamic batch -> 1
-                    _ if i == 0 => Some(1),
-                    _ => None,
-                })
-                .collect()
-        });
+        let mut shape: Option<Shape> = vi
+            .r#type
+            .as_ref()
+            .and_then(|t| t.tensor_type.as_ref())
+            .and_then(|t| t.shape.as_ref())
+            .map(|s| {
+                s.dim
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| match d.dim_value {
+                        Some(v) if v > 0 => Some(v),
+                        // dynamic batch -> 1
+                        _ if i == 0 => Some(1),
+                        _ => None,
+                    })
+                    .collect()
+            });
         if let (Some(want), false) = (input_shape, overridden) {
             overridden = true;
             let mut s: Shape = want.iter().map(|&d| Some(d as i64)).collect();
@@ -264,16 +283,61 @@ fn parse_impl(bytes: &[u8], name: &str, input_shape: Option<&[usize]>) -> Result
         bail!("{name}: the graph has no input to apply the given input shape to");
     }
 
+    // Shapes the file itself declares for intermediate tensors and outputs
+    // fill in what propagation could not infer.
+    let declared: HashMap<&str, Shape> = graph
+        .value_info
+        .iter()
+        .chain(&graph.output)
+        .filter_map(|vi| {
+            let dims = &vi
+                .r#type
+                .as_ref()?
+                .tensor_type
+                .as_ref()?
+                .shape
+                .as_ref()?
+                .dim;
+            let shape = dims
+                .iter()
+                .map(|d| d.dim_value.filter(|&v| v > 0))
+                .collect();
+            Some((vi.name.as_deref()?, shape))
+        })
+        .collect();
     for (idx, node) in graph.node.iter().enumerate() {
-        im.node(idx, node).with_context(|| format!("{name}: node {}", node_label(node, idx)))?;
+        im.node(idx, node)
+            .with_context(|| format!("{name}: node {}", node_label(node, idx)))?;
+        for o in &node.output {
+            if let Some(decl) = declared.get(o.as_str()) {
+                let info = im.info.entry(o.clone()).or_default();
+                info.shape = match info.shape.take() {
+                    Some(mine) if mine.len() == decl.len() => {
+                        Some(mine.iter().zip(decl).map(|(m, d)| m.or(*d)).collect())
+                    }
+                    Some(mine) => Some(mine),
+                    None => Some(decl.clone()),
+                };
+            }
+        }
     }
     if !im.unknown_ops.is_empty() {
         let mut ops: Vec<_> = im.unknown_ops.into_iter().collect();
         ops.sort();
-        im.warnings.push(format!("no shape inference for op types: {}", ops.join(", ")));
+        im.warnings.push(format!(
+            "no shape inference for op types: {}",
+            ops.join(", ")
+        ));
     }
-    ensure!(!im.layers.is_empty(), "{name}: no weight layers found ({SUPPORTED})");
-    Ok(Network { name: name.to_string(), layers: im.layers, warnings: im.warnings })
+    ensure!(
+        !im.layers.is_empty(),
+        "{name}: no weight layers found ({SUPPORTED})"
+    );
+    Ok(Network {
+        name: name.to_string(),
+        layers: im.layers,
+        warnings: im.warnings,
+    })
 }
 
 fn op(node: &NodeProto) -> &str {
@@ -289,7 +353,9 @@ fn node_label(node: &NodeProto, idx: usize) -> String {
 }
 
 fn attr<'n>(node: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
-    node.attribute.iter().find(|a| a.name.as_deref() == Some(name))
+    node.attribute
+        .iter()
+        .find(|a| a.name.as_deref() == Some(name))
 }
 fn attr_i(node: &NodeProto, name: &str) -> Option<i64> {
     attr(node, name).and_then(|a| a.i)
@@ -301,14 +367,37 @@ fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
     attr(node, name).map(|a| a.ints.clone())
 }
 fn attr_s(node: &NodeProto, name: &str) -> Option<String> {
-    attr(node, name).and_then(|a| a.s.as_ref()).map(|s| String::from_utf8_lossy(s).into_owned())
+    attr(node, name)
+        .and_then(|a| a.s.as_ref())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
 }
 
 fn dtype_name(t: i32) -> String {
     const NAMES: [&str; 24] = [
-        "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32",
-        "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4",
-        "INT4", "FLOAT4E2M1",
+        "UNDEFINED",
+        "FLOAT",
+        "UINT8",
+        "INT8",
+        "UINT16",
+        "INT16",
+        "INT32",
+        "INT64",
+        "STRING",
+        "BOOL",
+        "FLOAT16",
+        "DOUBLE",
+        "UINT32",
+        "UINT64",
+        "COMPLEX64",
+        "COMPLEX128",
+        "BFLOAT16",
+        "FLOAT8E4M3FN",
+        "FLOAT8E4M3FNUZ",
+        "FLOAT8E5M2",
+        "FLOAT8E5M2FNUZ",
+        "UINT4",
+        "INT4",
+        "FLOAT4E2M1",
     ];
     match usize::try_from(t).ok().and_then(|i| NAMES.get(i)) {
         Some(n) => format!("{n} ({t})"),
@@ -318,20 +407,23 @@ fn dtype_name(t: i32) -> String {
 
 /// Number of elements of a tensor with these dims (None if invalid/overflow).
 fn numel(dims: &[i64]) -> Option<usize> {
-    dims.iter().try_fold(1usize, |acc, &d| usize::try_from(d).ok().and_then(|d| acc.checked_mul(d)))
+    dims.iter().try_fold(1usize, |acc, &d| {
+        usize::try_from(d).ok().and_then(|d| acc.checked_mul(d))
+    })
 }
 
 fn const_info(t: &TensorProto) -> Info {
     let shape = Some(t.dims.iter().map(|&d| Some(d)).collect());
     let ints = match numel(&t.dims) {
-        Some(n) if n <= 1024 => tensor_ints(t).ok(),
+        Some(n) if n <= MAX_INTS => tensor_ints(t).ok(),
         _ => None,
     };
     Info { shape, ints }
 }
 
 fn raw_chunks<const N: usize>(raw: &[u8], n: usize) -> Option<impl Iterator<Item = [u8; N]> + '_> {
-    (raw.len() == n * N).then(|| raw.chunks_exact(N).map(|c| c.try_into().unwrap()))
+    (n.checked_mul(N) == Some(raw.len()))
+        .then(|| raw.chunks_exact(N).map(|c| c.try_into().unwrap()))
 }
 
 /// Integer values of an INT64 / INT32 tensor.
@@ -339,13 +431,24 @@ fn tensor_ints(t: &TensorProto) -> Result<Vec<i64>> {
     let n = numel(&t.dims).ok_or_else(|| anyhow!("invalid dims {:?}", t.dims))?;
     let raw = t.raw_data.as_deref().unwrap_or(&[]);
     let v: Vec<i64> = match t.data_type.unwrap_or(0) {
-        7 if !raw.is_empty() => raw_chunks::<8>(raw, n).ok_or_else(|| anyhow!("raw_data size"))?.map(i64::from_le_bytes).collect(),
+        7 if !raw.is_empty() => raw_chunks::<8>(raw, n)
+            .ok_or_else(|| anyhow!("raw_data size"))?
+            .map(i64::from_le_bytes)
+            .collect(),
         7 => t.int64_data.clone(),
-        6 if !raw.is_empty() => raw_chunks::<4>(raw, n).ok_or_else(|| anyhow!("raw_data size"))?.map(|b| i32::from_le_bytes(b) as i64).collect(),
+        6 if !raw.is_empty() => raw_chunks::<4>(raw, n)
+            .ok_or_else(|| anyhow!("raw_data size"))?
+            .map(|b| i32::from_le_bytes(b) as i64)
+            .collect(),
         6 => t.int32_data.iter().map(|&x| x as i64).collect(),
         d => bail!("not an integer tensor: {}", dtype_name(d)),
     };
-    ensure!(v.len() == n, "tensor holds {} values, dims {:?} need {n}", v.len(), t.dims);
+    ensure!(
+        v.len() == n,
+        "tensor holds {} values, dims {:?} need {n}",
+        v.len(),
+        t.dims
+    );
     Ok(v)
 }
 
@@ -364,27 +467,54 @@ fn f16_to_f32(h: u16) -> f32 {
 /// Values of a floating-point tensor as f32 (FLOAT, DOUBLE or FLOAT16).
 fn tensor_f32(t: &TensorProto) -> Result<Vec<f32>> {
     if t.data_location == Some(1) {
-        bail!("tensor {:?} uses external data, which is not supported (save the model with weights embedded)", t.name.as_deref().unwrap_or(""));
+        bail!(
+            "tensor {:?} uses external data, which is not supported (save the model with weights embedded)",
+            t.name.as_deref().unwrap_or("")
+        );
     }
     let n = numel(&t.dims).ok_or_else(|| anyhow!("invalid dims {:?}", t.dims))?;
     let raw = t.raw_data.as_deref().unwrap_or(&[]);
-    let size_err = || anyhow!("tensor raw_data has {} bytes, which does not match dims {:?}", raw.len(), t.dims);
-    let v: Vec<f32> = match t.data_type.unwrap_or(0) {
-        1 if !raw.is_empty() => raw_chunks::<4>(raw, n).ok_or_else(size_err)?.map(f32::from_le_bytes).collect(),
-        1 => t.float_data.clone(),
-        11 if !raw.is_empty() => raw_chunks::<8>(raw, n).ok_or_else(size_err)?.map(|b| f64::from_le_bytes(b) as f32).collect(),
-        11 => t.double_data.iter().map(|&x| x as f32).collect(),
-        10 if !raw.is_empty() => raw_chunks::<2>(raw, n).ok_or_else(size_err)?.map(|b| f16_to_f32(u16::from_le_bytes(b))).collect(),
-        10 => t.int32_data.iter().map(|&x| f16_to_f32(x as u16)).collect(),
-        d => bail!("unsupported weight data type {} (supported: FLOAT, DOUBLE, FLOAT16)", dtype_name(d)),
+    let size_err = || {
+        anyhow!(
+            "tensor raw_data has {} bytes, which does not match dims {:?}",
+            raw.len(),
+            t.dims
+        )
     };
-    ensure!(v.len() == n, "tensor holds {} values, dims {:?} need {n}", v.len(), t.dims);
+    let v: Vec<f32> = match t.data_type.unwrap_or(0) {
+        1 if !raw.is_empty() => raw_chunks::<4>(raw, n)
+            .ok_or_else(size_err)?
+            .map(f32::from_le_bytes)
+            .collect(),
+        1 => t.float_data.clone(),
+        11 if !raw.is_empty() => raw_chunks::<8>(raw, n)
+            .ok_or_else(size_err)?
+            .map(|b| f64::from_le_bytes(b) as f32)
+            .collect(),
+        11 => t.double_data.iter().map(|&x| x as f32).collect(),
+        10 if !raw.is_empty() => raw_chunks::<2>(raw, n)
+            .ok_or_else(size_err)?
+            .map(|b| f16_to_f32(u16::from_le_bytes(b)))
+            .collect(),
+        10 => t.int32_data.iter().map(|&x| f16_to_f32(x as u16)).collect(),
+        d => bail!(
+            "unsupported weight data type {} (supported: FLOAT, DOUBLE, FLOAT16)",
+            dtype_name(d)
+        ),
+    };
+    ensure!(
+        v.len() == n,
+        "tensor holds {} values, dims {:?} need {n}",
+        v.len(),
+        t.dims
+    );
     Ok(v)
 }
 
 /// Product of dims if all are known.
 fn prod(dims: &[Dim]) -> Dim {
-    dims.iter().try_fold(1i64, |acc, d| d.and_then(|d| acc.checked_mul(d)))
+    dims.iter()
+        .try_fold(1i64, |acc, d| d.and_then(|d| acc.checked_mul(d)))
 }
 
 /// Normalise a possibly negative axis for rank `r`.
@@ -407,7 +537,13 @@ fn broadcast(shapes: &[&Shape]) -> Shape {
                 }
                 match s[i - off] {
                     Some(1) => {}
-                    Some(d) => out = if out == Some(1) || out == Some(d) { Some(d) } else { None },
+                    Some(d) => {
+                        out = if out == Some(1) || out == Some(d) {
+                            Some(d)
+                        } else {
+                            None
+                        }
+                    }
                     None => {
                         if out == Some(1) {
                             out = None
@@ -420,20 +556,37 @@ fn broadcast(shapes: &[&Shape]) -> Shape {
         .collect()
 }
 
-/// Spatial output size of a conv / pool window.
-fn window_out(input: Dim, k: i64, s: i64, d: i64, pb: i64, pe: i64, auto_pad: &str, ceil: bool) -> Dim {
+/// Spatial output size of a conv / pool window (`auto_pad` as in ONNX).
+#[allow(clippy::too_many_arguments)]
+fn window_out(
+    input: Dim,
+    k: i64,
+    s: i64,
+    d: i64,
+    pb: i64,
+    pe: i64,
+    auto_pad: &str,
+    ceil: bool,
+) -> Dim {
     let x = input?;
     let s = s.max(1);
+    if x <= 0 || k <= 0 || d <= 0 {
+        return None;
+    }
     let eff = (k - 1).checked_mul(d)?.checked_add(1)?;
     let o = match auto_pad {
-        "SAME_UPPER" | "SAME_LOWER" => (x + s - 1) / s,
-        "VALID" => (x - eff).div_euclid(s) + 1,
+        "SAME_UPPER" | "SAME_LOWER" => x.checked_add(s - 1)? / s,
+        "VALID" => x.checked_sub(eff)?.div_euclid(s) + 1,
         _ => {
-            let span = x.checked_add(pb)?.checked_add(pe)? - eff;
+            let span = x.checked_add(pb)?.checked_add(pe)?.checked_sub(eff)?;
             if span < 0 {
                 return None;
             }
-            if ceil { (span + s - 1) / s + 1 } else { span / s + 1 }
+            if ceil {
+                span.checked_add(s - 1)? / s + 1
+            } else {
+                span / s + 1
+            }
         }
     };
     (o > 0).then_some(o)
@@ -445,30 +598,108 @@ fn window_shape(node: &NodeProto, x: &Shape, kernel: &[i64], out_ch: Dim) -> Opt
     if x.len() != ns + 2 {
         return None;
     }
-    let strides = attr_ints(node, "strides").filter(|v| v.len() == ns).unwrap_or(vec![1; ns]);
-    let dil = attr_ints(node, "dilations").filter(|v| v.len() == ns).unwrap_or(vec![1; ns]);
-    let pads = attr_ints(node, "pads").filter(|v| v.len() == 2 * ns).unwrap_or(vec![0; 2 * ns]);
+    let strides = attr_ints(node, "strides")
+        .filter(|v| v.len() == ns)
+        .unwrap_or(vec![1; ns]);
+    let dil = attr_ints(node, "dilations")
+        .filter(|v| v.len() == ns)
+        .unwrap_or(vec![1; ns]);
+    let pads = attr_ints(node, "pads")
+        .filter(|v| v.len() == 2 * ns)
+        .unwrap_or(vec![0; 2 * ns]);
     let auto_pad = attr_s(node, "auto_pad").unwrap_or_default();
     let ceil = attr_i(node, "ceil_mode").unwrap_or(0) != 0;
     let mut out = vec![x[0], out_ch];
     for i in 0..ns {
-        out.push(window_out(x[i + 2], kernel[i], strides[i], dil[i], pads[i], pads[i + ns], &auto_pad, ceil));
+        out.push(window_out(
+            x[i + 2],
+            kernel[i],
+            strides[i],
+            dil[i],
+            pads[i],
+            pads[i + ns],
+            &auto_pad,
+            ceil,
+        ));
     }
     Some(out)
 }
 
 /// Elementwise / broadcasting ops: output shape is the broadcast of the inputs.
 const BROADCAST_OPS: &[&str] = &[
-    "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Where", "Equal", "Less", "Greater", "LessOrEqual",
-    "GreaterOrEqual", "And", "Or", "Xor", "Mod", "PRelu", "BitShift",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Pow",
+    "Max",
+    "Min",
+    "Sum",
+    "Mean",
+    "Where",
+    "Equal",
+    "Less",
+    "Greater",
+    "LessOrEqual",
+    "GreaterOrEqual",
+    "And",
+    "Or",
+    "Xor",
+    "Mod",
+    "PRelu",
+    "BitShift",
 ];
 /// Ops whose (first) output has the shape of their first input.
 const UNARY_OPS: &[&str] = &[
-    "Relu", "LeakyRelu", "Clip", "HardSigmoid", "HardSwish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Hardmax",
-    "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization", "LRN", "Dropout", "Identity",
-    "Cast", "CastLike", "Exp", "Log", "Sqrt", "Neg", "Abs", "Erf", "Gelu", "Elu", "Selu", "Celu", "Softplus", "Softsign",
-    "Mish", "Swish", "Floor", "Ceil", "Round", "Not", "Sign", "Reciprocal", "QuantizeLinear", "DequantizeLinear",
-    "ThresholdedRelu", "Shrink", "IsNaN", "IsInf", "Sin", "Cos", "Trim", "Trilu",
+    "Relu",
+    "LeakyRelu",
+    "Clip",
+    "HardSigmoid",
+    "HardSwish",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "LogSoftmax",
+    "Hardmax",
+    "BatchNormalization",
+    "InstanceNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "LRN",
+    "Dropout",
+    "Identity",
+    "Cast",
+    "CastLike",
+    "Exp",
+    "Log",
+    "Sqrt",
+    "Neg",
+    "Abs",
+    "Erf",
+    "Gelu",
+    "Elu",
+    "Selu",
+    "Celu",
+    "Softplus",
+    "Softsign",
+    "Mish",
+    "Swish",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Not",
+    "Sign",
+    "Reciprocal",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "ThresholdedRelu",
+    "Shrink",
+    "IsNaN",
+    "IsInf",
+    "Sin",
+    "Cos",
+    "Trim",
+    "Trilu",
 ];
 
 impl<'a> Importer<'a> {
@@ -482,16 +713,28 @@ impl<'a> Importer<'a> {
         self.info.get(name).and_then(|i| i.ints.clone())
     }
     fn set(&mut self, name: Option<&String>, shape: Option<Shape>, ints: Option<Vec<i64>>) {
+        // Caps keep hostile files from blowing up ranks or folded values.
+        let shape = shape.filter(|s| s.len() <= MAX_RANK);
+        let ints = ints.filter(|v| v.len() <= MAX_INTS);
         if let Some(n) = name {
             self.info.insert(n.clone(), Info { shape, ints });
         }
     }
     /// Axes from an attribute (older opsets) or from input `i` (newer ones).
     fn axes(&self, node: &NodeProto, i: usize) -> Option<Vec<i64>> {
-        attr_ints(node, "axes").or_else(|| node.input.get(i).filter(|s| !s.is_empty()).and_then(|s| self.ints(s)))
+        attr_ints(node, "axes").or_else(|| {
+            node.input
+                .get(i)
+                .filter(|s| !s.is_empty())
+                .and_then(|s| self.ints(s))
+        })
     }
     fn unique_name(&mut self, base: String, idx: usize) -> String {
-        let name = if self.names.contains(&base) { format!("{base}_{idx}") } else { base };
+        let name = if self.names.contains(&base) {
+            format!("{base}_{idx}")
+        } else {
+            base
+        };
         self.names.insert(name.clone());
         name
     }
@@ -507,15 +750,21 @@ impl<'a> Importer<'a> {
 
         if UNARY_OPS.contains(&op) && standard {
             let info = self.get(in0);
-            if matches!(op, "Identity" | "Dropout") {
-                if let Some(&t) = self.consts.get(in0) {
-                    if let Some(o) = out0 {
-                        self.consts.insert(o.clone(), t);
-                    }
-                }
+            if matches!(op, "Identity" | "Dropout")
+                && let Some(&t) = self.consts.get(in0)
+                && let Some(o) = out0
+            {
+                self.consts.insert(o.clone(), t);
             }
-            let ints = if matches!(op, "Identity" | "Cast" | "CastLike" | "Dropout" | "Neg" | "Abs") {
-                info.ints.map(|v| if op == "Neg" { v.iter().map(|x| -x).collect() } else if op == "Abs" { v.iter().map(|x| x.abs()).collect() } else { v })
+            let ints = if matches!(
+                op,
+                "Identity" | "Cast" | "CastLike" | "Dropout" | "Neg" | "Abs"
+            ) {
+                info.ints.and_then(|v| match op {
+                    "Neg" => v.iter().map(|x| x.checked_neg()).collect(),
+                    "Abs" => v.iter().map(|x| x.checked_abs()).collect(),
+                    _ => Some(v),
+                })
             } else {
                 None
             };
@@ -560,13 +809,25 @@ impl<'a> Importer<'a> {
                     }
                     const_info(t)
                 } else if let Some(i) = attr_i(node, "value_int") {
-                    Info { shape: Some(vec![]), ints: Some(vec![i]) }
+                    Info {
+                        shape: Some(vec![]),
+                        ints: Some(vec![i]),
+                    }
                 } else if let Some(v) = attr_ints(node, "value_ints") {
-                    Info { shape: Some(vec![Some(v.len() as i64)]), ints: Some(v) }
+                    Info {
+                        shape: Some(vec![Some(v.len() as i64)]),
+                        ints: Some(v),
+                    }
                 } else if attr_f(node, "value_float").is_some() {
-                    Info { shape: Some(vec![]), ints: None }
+                    Info {
+                        shape: Some(vec![]),
+                        ints: None,
+                    }
                 } else if let Some(a) = attr(node, "value_floats") {
-                    Info { shape: Some(vec![Some(a.floats.len() as i64)]), ints: None }
+                    Info {
+                        shape: Some(vec![Some(a.floats.len() as i64)]),
+                        ints: None,
+                    }
                 } else {
                     Info::default()
                 };
@@ -576,7 +837,9 @@ impl<'a> Importer<'a> {
             "Gemm" => self.gemm(idx, node, &label, x)?,
             "MatMul" => self.matmul(idx, node, &label, x)?,
             o if UNSUPPORTED_WEIGHTED.contains(&o) => {
-                bail!("unsupported op {o} in node {label:?} (it carries weights that cannot be mapped; {SUPPORTED})")
+                bail!(
+                    "unsupported op {o} in node {label:?} (it carries weights that cannot be mapped; {SUPPORTED})"
+                )
             }
             "MaxPool" | "AveragePool" | "LpPool" => {
                 let k = attr_ints(node, "kernel_shape").unwrap_or_default();
@@ -587,13 +850,22 @@ impl<'a> Importer<'a> {
                 self.set(out0, shape, None);
             }
             "GlobalAveragePool" | "GlobalMaxPool" | "GlobalLpPool" => {
-                let shape = x.map(|x| x.iter().enumerate().map(|(i, &d)| if i < 2 { d } else { Some(1) }).collect());
+                let shape = x.map(|x| {
+                    x.iter()
+                        .enumerate()
+                        .map(|(i, &d)| if i < 2 { d } else { Some(1) })
+                        .collect()
+                });
                 self.set(out0, shape, None);
             }
             "Flatten" => {
                 let shape = x.and_then(|x| {
                     let axis = attr_i(node, "axis").unwrap_or(1);
-                    let a = if axis == x.len() as i64 { x.len() } else { norm_axis(axis, x.len())? };
+                    let a = if axis == x.len() as i64 {
+                        x.len()
+                    } else {
+                        norm_axis(axis, x.len())?
+                    };
                     Some(vec![prod(&x[..a]), prod(&x[a..])])
                 });
                 self.set(out0, shape, None);
@@ -607,8 +879,11 @@ impl<'a> Importer<'a> {
             }
             "Transpose" => {
                 let shape = x.map(|x| {
-                    let perm = attr_ints(node, "perm").unwrap_or_else(|| (0..x.len() as i64).rev().collect());
-                    perm.iter().map(|&p| norm_axis(p, x.len()).and_then(|p| x[p])).collect()
+                    let perm = attr_ints(node, "perm")
+                        .unwrap_or_else(|| (0..x.len() as i64).rev().collect());
+                    perm.iter()
+                        .map(|&p| norm_axis(p, x.len()).and_then(|p| x[p]))
+                        .collect()
                 });
                 self.set(out0, shape, None);
             }
@@ -617,12 +892,19 @@ impl<'a> Importer<'a> {
                 let shape = x.and_then(|x| {
                     let keep: Option<Vec<bool>> = match axes {
                         Some(a) => {
-                            let a: Option<Vec<usize>> = a.iter().map(|&a| norm_axis(a, x.len())).collect();
+                            let a: Option<Vec<usize>> =
+                                a.iter().map(|&a| norm_axis(a, x.len())).collect();
                             a.map(|a| (0..x.len()).map(|i| !a.contains(&i)).collect())
                         }
                         None => x.iter().map(|d| d.map(|d| d != 1)).collect(),
                     };
-                    keep.map(|k| x.iter().zip(k).filter(|(_, k)| *k).map(|(d, _)| *d).collect())
+                    keep.map(|k| {
+                        x.iter()
+                            .zip(k)
+                            .filter(|(_, k)| *k)
+                            .map(|(d, _)| *d)
+                            .collect()
+                    })
                 });
                 let ints = self.ints(in0);
                 self.set(out0, shape, ints);
@@ -631,10 +913,21 @@ impl<'a> Importer<'a> {
                 let axes = self.axes(node, 1);
                 let shape = x.zip(axes).and_then(|(x, axes)| {
                     let r = x.len() + axes.len();
-                    let mut a: Vec<usize> = axes.iter().map(|&a| norm_axis(a, r)).collect::<Option<_>>()?;
+                    let mut a: Vec<usize> = axes
+                        .iter()
+                        .map(|&a| norm_axis(a, r))
+                        .collect::<Option<_>>()?;
                     a.sort_unstable();
                     let mut it = x.into_iter();
-                    (0..r).map(|i| if a.contains(&i) { Some(Some(1)) } else { it.next() }).collect()
+                    (0..r)
+                        .map(|i| {
+                            if a.contains(&i) {
+                                Some(Some(1))
+                            } else {
+                                it.next()
+                            }
+                        })
+                        .collect()
                 });
                 let ints = self.ints(in0);
                 self.set(out0, shape, ints);
@@ -647,7 +940,10 @@ impl<'a> Importer<'a> {
                         let s = clamp(attr_i(node, "start").unwrap_or(0));
                         let e = clamp(attr_i(node, "end").unwrap_or(r)).max(s);
                         let part = &x[s..e];
-                        (Some(vec![Some(part.len() as i64)]), part.iter().copied().collect::<Option<Vec<i64>>>())
+                        (
+                            Some(vec![Some(part.len() as i64)]),
+                            part.iter().copied().collect::<Option<Vec<i64>>>(),
+                        )
                     }
                     None => (None, None),
                 };
@@ -667,9 +963,26 @@ impl<'a> Importer<'a> {
                     if s.iter().any(|s| s.len() != r) {
                         return None;
                     }
-                    Some((0..r).map(|i| if i == a { s.iter().try_fold(0i64, |acc, s| s[i].and_then(|d| acc.checked_add(d))) } else { s[0][i] }).collect())
+                    Some(
+                        (0..r)
+                            .map(|i| {
+                                if i == a {
+                                    s.iter().try_fold(0i64, |acc, s| {
+                                        s[i].and_then(|d| acc.checked_add(d))
+                                    })
+                                } else {
+                                    s[0][i]
+                                }
+                            })
+                            .collect(),
+                    )
                 });
-                let ints: Option<Vec<i64>> = node.input.iter().map(|i| self.ints(i)).collect::<Option<Vec<_>>>().map(|v| v.concat());
+                let ints: Option<Vec<i64>> = node
+                    .input
+                    .iter()
+                    .map(|i| self.ints(i))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| v.concat());
                 self.set(out0, shape, ints);
             }
             "Gather" => {
@@ -683,7 +996,9 @@ impl<'a> Importer<'a> {
                 let ints = match (self.ints(in0), self.ints(idx_name)) {
                     (Some(d), Some(ix)) if x.as_ref().is_some_and(|x| x.len() == 1) => {
                         let n = d.len() as i64;
-                        ix.iter().map(|&i| d.get((if i < 0 { i + n } else { i }) as usize).copied()).collect()
+                        ix.iter()
+                            .map(|&i| d.get((if i < 0 { i + n } else { i }) as usize).copied())
+                            .collect()
                     }
                     _ => None,
                 };
@@ -693,16 +1008,28 @@ impl<'a> Importer<'a> {
                 let v = node.input.get(1).and_then(|s| self.ints(s));
                 let shape = match op {
                     "ConstantOfShape" => self.ints(in0).map(|v| v.into_iter().map(Some).collect()),
-                    "Expand" => x.zip(v).map(|(x, v)| broadcast(&[&x, &v.into_iter().map(Some).collect()])),
+                    "Expand" => x
+                        .zip(v)
+                        .map(|(x, v)| broadcast(&[&x, &v.into_iter().map(Some).collect()])),
                     _ => x.zip(v).and_then(|(x, v)| {
-                        (x.len() == v.len()).then(|| x.iter().zip(v).map(|(d, r)| d.and_then(|d| d.checked_mul(r))).collect())
+                        (x.len() == v.len()).then(|| {
+                            x.iter()
+                                .zip(v)
+                                .map(|(d, r)| d.and_then(|d| d.checked_mul(r)))
+                                .collect()
+                        })
                     }),
                 };
                 self.set(out0, shape, None);
             }
             "Pad" => {
-                let pads = attr_ints(node, "pads").or_else(|| node.input.get(1).and_then(|s| self.ints(s)));
-                let axes = node.input.get(3).filter(|s| !s.is_empty()).map(|s| self.ints(s));
+                let pads = attr_ints(node, "pads")
+                    .or_else(|| node.input.get(1).and_then(|s| self.ints(s)));
+                let axes = node
+                    .input
+                    .get(3)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| self.ints(s));
                 let shape = x.zip(pads).and_then(|(x, pads)| {
                     let r = x.len();
                     let axes: Vec<usize> = match axes {
@@ -715,7 +1042,8 @@ impl<'a> Importer<'a> {
                     }
                     let mut out = x.clone();
                     for (k, &a) in axes.iter().enumerate() {
-                        out[a] = x[a].and_then(|d| d.checked_add(pads[k])?.checked_add(pads[k + na]));
+                        out[a] =
+                            x[a].and_then(|d| d.checked_add(pads[k])?.checked_add(pads[k + na]));
                     }
                     Some(out)
                 });
@@ -723,7 +1051,11 @@ impl<'a> Importer<'a> {
             }
             "Resize" | "Upsample" => {
                 let sizes = node.input.get(3).and_then(|s| self.ints(s));
-                let scales_name = if op == "Upsample" { node.input.get(1) } else { node.input.get(2) };
+                let scales_name = if op == "Upsample" {
+                    node.input.get(1)
+                } else {
+                    node.input.get(2)
+                };
                 let scales = scales_name
                     .and_then(|s| self.consts.get(s.as_str()))
                     .and_then(|t| tensor_f32(t).ok())
@@ -733,27 +1065,53 @@ impl<'a> Importer<'a> {
                         return Some(s.into_iter().map(Some).collect());
                     }
                     let sc = scales.filter(|s| s.len() == x.len())?;
-                    Some(x.iter().zip(sc).map(|(d, s)| d.map(|d| (d as f64 * s as f64).floor() as i64)).collect())
+                    Some(
+                        x.iter()
+                            .zip(sc)
+                            .map(|(d, s)| d.map(|d| (d as f64 * s as f64).floor() as i64))
+                            .collect(),
+                    )
                 });
                 self.set(out0, shape, None);
             }
-            "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1" | "ReduceL2" | "ReduceLogSumExp"
-            | "ReduceSumSquare" | "ArgMax" | "ArgMin" => {
+            "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1"
+            | "ReduceL2" | "ReduceLogSumExp" | "ReduceSumSquare" | "ArgMax" | "ArgMin" => {
                 let keep = attr_i(node, "keepdims").unwrap_or(1) != 0;
-                let axes = if op.starts_with("Arg") { Some(vec![attr_i(node, "axis").unwrap_or(0)]) } else { self.axes(node, 1) };
+                let axes = if op.starts_with("Arg") {
+                    Some(vec![attr_i(node, "axis").unwrap_or(0)])
+                } else {
+                    self.axes(node, 1)
+                };
                 let shape = x.and_then(|x| {
                     let r = x.len();
                     let a: Vec<usize> = match axes {
-                        Some(a) if !a.is_empty() => a.iter().map(|&a| norm_axis(a, r)).collect::<Option<_>>()?,
+                        Some(a) if !a.is_empty() => {
+                            a.iter().map(|&a| norm_axis(a, r)).collect::<Option<_>>()?
+                        }
                         _ => (0..r).collect(),
                     };
-                    Some((0..r).filter_map(|i| if a.contains(&i) { keep.then_some(Some(1)) } else { Some(x[i]) }).collect())
+                    Some(
+                        (0..r)
+                            .filter_map(|i| {
+                                if a.contains(&i) {
+                                    keep.then_some(Some(1))
+                                } else {
+                                    Some(x[i])
+                                }
+                            })
+                            .collect(),
+                    )
                 });
                 self.set(out0, shape, None);
             }
             "Split" => {
                 let axis = attr_i(node, "axis").unwrap_or(0);
-                let split = attr_ints(node, "split").or_else(|| node.input.get(1).filter(|s| !s.is_empty()).and_then(|s| self.ints(s)));
+                let split = attr_ints(node, "split").or_else(|| {
+                    node.input
+                        .get(1)
+                        .filter(|s| !s.is_empty())
+                        .and_then(|s| self.ints(s))
+                });
                 let n = node.output.len() as i64;
                 for (k, o) in node.output.iter().enumerate() {
                     let shape = x.as_ref().and_then(|x| {
@@ -761,7 +1119,9 @@ impl<'a> Importer<'a> {
                         let mut s = x.clone();
                         s[a] = match &split {
                             Some(sp) => sp.get(k).copied(),
-                            None => x[a].map(|d| (d + n - 1) / n.max(1)),
+                            None => x[a]
+                                .and_then(|d| d.checked_add(n - 1))
+                                .map(|d| d / n.max(1)),
                         };
                         Some(s)
                     });
@@ -776,11 +1136,20 @@ impl<'a> Importer<'a> {
     /// A node without shape inference: error if it carries weights, else
     /// leave its outputs unknown.
     fn unknown(&mut self, node: &NodeProto, label: &str) -> Result<()> {
-        let weighty = node.input.iter().filter_map(|i| self.consts.get(i.as_str())).any(|t| {
-            t.dims.len() >= 2 && matches!(t.data_type, Some(1 | 10 | 11 | 16 | 2 | 3)) && numel(&t.dims).unwrap_or(0) > 1
-        });
+        let weighty = node
+            .input
+            .iter()
+            .filter_map(|i| self.consts.get(i.as_str()))
+            .any(|t| {
+                t.dims.len() >= 2
+                    && matches!(t.data_type, Some(1 | 10 | 11 | 16 | 2 | 3))
+                    && numel(&t.dims).unwrap_or(0) > 1
+            });
         if weighty {
-            bail!("unsupported op {} in node {label:?} carries constant weights ({SUPPORTED})", op(node));
+            bail!(
+                "unsupported op {} in node {label:?} carries constant weights ({SUPPORTED})",
+                op(node)
+            );
         }
         self.unknown_ops.insert(op(node).to_string());
         for o in &node.output {
@@ -797,10 +1166,15 @@ impl<'a> Importer<'a> {
     }
 
     fn push(&mut self, idx: usize, label: &str, mut layer: Layer, vectors: Option<i64>, why: &str) {
-        layer.vectors = match vectors.and_then(|v| usize::try_from(v).ok()).filter(|&v| v > 0) {
+        layer.vectors = match vectors
+            .and_then(|v| usize::try_from(v).ok())
+            .filter(|&v| v > 0)
+        {
             Some(v) => v,
             None => {
-                self.warnings.push(format!("layer {label}: {why} could not be inferred; vectors set to 1"));
+                self.warnings.push(format!(
+                    "layer {label}: {why} could not be inferred; vectors set to 1"
+                ));
                 1
             }
         };
@@ -809,30 +1183,53 @@ impl<'a> Importer<'a> {
     }
 
     fn conv(&mut self, idx: usize, node: &NodeProto, label: &str, x: Option<Shape>) -> Result<()> {
-        let w = self
-            .weight(node, 1, label)?
-            .ok_or_else(|| anyhow!("Conv node {label:?}: weight input is not a constant (initializer or Constant node)"))?;
+        let w = self.weight(node, 1, label)?.ok_or_else(|| {
+            anyhow!(
+                "Conv node {label:?}: weight input is not a constant (initializer or Constant node)"
+            )
+        })?;
         let dims = &w.dims;
         ensure!(
             dims.len() == 3 || dims.len() == 4,
             "Conv node {label:?}: weight has rank {} (dims {dims:?}); only 1-D and 2-D convolutions are supported",
             dims.len()
         );
-        ensure!(dims.iter().all(|&d| d > 0), "Conv node {label:?}: invalid weight dims {dims:?}");
+        ensure!(
+            dims.iter().all(|&d| d > 0),
+            "Conv node {label:?}: invalid weight dims {dims:?}"
+        );
         let groups = attr_i(node, "group").unwrap_or(1);
         ensure!(groups >= 1, "Conv node {label:?}: invalid group {groups}");
         let (out_ch, cpg) = (dims[0], dims[1]);
-        ensure!(out_ch % groups == 0, "Conv node {label:?}: {out_ch} output channels not divisible by group {groups}");
-        let (kh, kw) = if dims.len() == 4 { (dims[2], dims[3]) } else { (1, dims[2]) };
-        let weights = tensor_f32(w).with_context(|| format!("Conv node {label:?}: weight {:?}", w.name.as_deref().unwrap_or("")))?;
-        let in_ch = cpg.checked_mul(groups).ok_or_else(|| anyhow!("Conv node {label:?}: channel count overflow"))?;
-        if let Some(Some(c)) = x.as_ref().and_then(|x| x.get(1)) {
-            if *c != in_ch {
-                self.warnings.push(format!("layer {label}: input has {c} channels but the weight expects {in_ch}"));
-            }
+        ensure!(
+            out_ch % groups == 0,
+            "Conv node {label:?}: {out_ch} output channels not divisible by group {groups}"
+        );
+        let (kh, kw) = if dims.len() == 4 {
+            (dims[2], dims[3])
+        } else {
+            (1, dims[2])
+        };
+        let weights = tensor_f32(w).with_context(|| {
+            format!(
+                "Conv node {label:?}: weight {:?}",
+                w.name.as_deref().unwrap_or("")
+            )
+        })?;
+        let in_ch = cpg
+            .checked_mul(groups)
+            .ok_or_else(|| anyhow!("Conv node {label:?}: channel count overflow"))?;
+        if let Some(Some(c)) = x.as_ref().and_then(|x| x.get(1))
+            && *c != in_ch
+        {
+            self.warnings.push(format!(
+                "layer {label}: input has {c} channels but the weight expects {in_ch}"
+            ));
         }
         let kernel = &dims[2..];
-        let out = x.as_ref().and_then(|x| window_shape(node, x, kernel, Some(out_ch)));
+        let out = x
+            .as_ref()
+            .and_then(|x| window_shape(node, x, kernel, Some(out_ch)));
         let vectors = out.as_ref().and_then(|o| prod(&o[2..]));
         let layer = Layer {
             name: String::new(),
@@ -846,17 +1243,44 @@ impl<'a> Importer<'a> {
             weights,
         };
         self.push(idx, label, layer, vectors, "the output spatial size");
-        let out = out.or_else(|| x.map(|x| x.iter().enumerate().map(|(i, &d)| if i == 1 { Some(out_ch) } else if i == 0 { d } else { None }).collect()));
+        let out = out.or_else(|| {
+            x.map(|x| {
+                x.iter()
+                    .enumerate()
+                    .map(|(i, &d)| {
+                        if i == 1 {
+                            Some(out_ch)
+                        } else if i == 0 {
+                            d
+                        } else {
+                            None
+                        }
+                    })
+                    .collect()
+            })
+        });
         self.set(node.output.first(), out, None);
         Ok(())
     }
 
     /// Add an FC layer from a constant 2-D weight stored `[in][out]` (`transposed == false`) or `[out][in]`.
-    fn fc(&mut self, idx: usize, label: &str, w: &TensorProto, transposed: bool, scale: f32, vectors: Option<i64>) -> Result<usize> {
+    fn fc(
+        &mut self,
+        idx: usize,
+        label: &str,
+        w: &TensorProto,
+        transposed: bool,
+        scale: f32,
+        vectors: Option<i64>,
+    ) -> Result<usize> {
         let d = &w.dims;
-        ensure!(d.len() == 2 && d.iter().all(|&x| x > 0), "{label}: FC weight must be 2-D, got dims {d:?}");
+        ensure!(
+            d.len() == 2 && d.iter().all(|&x| x > 0),
+            "{label}: FC weight must be 2-D, got dims {d:?}"
+        );
         let (r, c) = (d[0] as usize, d[1] as usize);
-        let mut v = tensor_f32(w).with_context(|| format!("{label}: weight {:?}", w.name.as_deref().unwrap_or("")))?;
+        let mut v = tensor_f32(w)
+            .with_context(|| format!("{label}: weight {:?}", w.name.as_deref().unwrap_or("")))?;
         if scale != 1.0 {
             v.iter_mut().for_each(|x| *x *= scale);
         }
@@ -872,34 +1296,67 @@ impl<'a> Importer<'a> {
             }
             (r, c, t)
         };
-        let layer = Layer { name: String::new(), kind: LayerKind::Fc, in_ch, out_ch, kh: 1, kw: 1, groups: 1, vectors: 0, weights };
+        let layer = Layer {
+            name: String::new(),
+            kind: LayerKind::Fc,
+            in_ch,
+            out_ch,
+            kh: 1,
+            kw: 1,
+            groups: 1,
+            vectors: 0,
+            weights,
+        };
         self.push(idx, label, layer, vectors, "the number of input rows");
         Ok(out_ch)
     }
 
     fn gemm(&mut self, idx: usize, node: &NodeProto, label: &str, x: Option<Shape>) -> Result<()> {
         let Some(w) = self.weight(node, 1, label)? else {
-            self.warnings.push(format!("Gemm node {label}: B is not a constant; no static weights, skipped"));
+            self.warnings.push(format!(
+                "Gemm node {label}: B is not a constant; no static weights, skipped"
+            ));
             self.set(node.output.first(), None, None);
             return Ok(());
         };
         let trans_a = attr_i(node, "transA").unwrap_or(0) != 0;
         let trans_b = attr_i(node, "transB").unwrap_or(0) != 0;
         let alpha = attr_f(node, "alpha").unwrap_or(1.0);
-        let m = x.as_ref().filter(|x| x.len() == 2).and_then(|x| if trans_a { x[1] } else { x[0] });
+        let m = x
+            .as_ref()
+            .filter(|x| x.len() == 2)
+            .and_then(|x| if trans_a { x[1] } else { x[0] });
         let out = self.fc(idx, label, w, trans_b, alpha, m)?;
         self.set(node.output.first(), Some(vec![m, Some(out as i64)]), None);
         Ok(())
     }
 
-    fn matmul(&mut self, idx: usize, node: &NodeProto, label: &str, x: Option<Shape>) -> Result<()> {
+    fn matmul(
+        &mut self,
+        idx: usize,
+        node: &NodeProto,
+        label: &str,
+        x: Option<Shape>,
+    ) -> Result<()> {
         let Some(w) = self.weight(node, 1, label)? else {
-            self.warnings.push(format!("MatMul node {label}: second input is not a constant; no static weights, skipped"));
+            self.warnings.push(format!(
+                "MatMul node {label}: second input is not a constant; no static weights, skipped"
+            ));
             self.set(node.output.first(), None, None);
             return Ok(());
         };
-        ensure!(w.dims.len() == 2, "MatMul node {label:?}: constant weight of rank {} is not supported (need 2-D [in, out])", w.dims.len());
-        let vectors = x.as_ref().and_then(|x| if x.len() <= 1 { Some(1) } else { prod(&x[..x.len() - 1]) });
+        ensure!(
+            w.dims.len() == 2,
+            "MatMul node {label:?}: constant weight of rank {} is not supported (need 2-D [in, out])",
+            w.dims.len()
+        );
+        let vectors = x.as_ref().and_then(|x| {
+            if x.len() <= 1 {
+                Some(1)
+            } else {
+                prod(&x[..x.len() - 1])
+            }
+        });
         let out = self.fc(idx, label, w, false, 1.0, vectors)?;
         let shape = x.map(|mut x| {
             if let Some(l) = x.last_mut() {
@@ -912,11 +1369,21 @@ impl<'a> Importer<'a> {
     }
 
     fn slice(&mut self, node: &NodeProto, x: Option<Shape>) {
-        let inp = |i: usize| node.input.get(i).filter(|s| !s.is_empty()).and_then(|s| self.ints(s));
+        let inp = |i: usize| {
+            node.input
+                .get(i)
+                .filter(|s| !s.is_empty())
+                .and_then(|s| self.ints(s))
+        };
         let (starts, ends, axes, steps) = if node.input.len() > 1 {
             (inp(1), inp(2), inp(3), inp(4))
         } else {
-            (attr_ints(node, "starts"), attr_ints(node, "ends"), attr_ints(node, "axes"), None)
+            (
+                attr_ints(node, "starts"),
+                attr_ints(node, "ends"),
+                attr_ints(node, "axes"),
+                None,
+            )
         };
         let data_ints = self.ints(node.input.first().map(String::as_str).unwrap_or(""));
         let out = x.zip(starts.zip(ends)).and_then(|(x, (starts, ends))| {
@@ -932,21 +1399,39 @@ impl<'a> Importer<'a> {
             let mut shape = x.clone();
             let mut ints = data_ints.filter(|_| r == 1);
             for (k, &a) in axes.iter().enumerate() {
-                let Some(d) = x[a] else {
+                let Some(d) = x[a].filter(|&d| d >= 0) else {
                     shape[a] = None;
                     ints = None;
                     continue;
                 };
-                let step = steps[k];
+                // i128: hostile starts/ends/steps cannot overflow.
+                let (d, step) = (d as i128, steps[k] as i128);
                 if step == 0 {
                     return None;
                 }
-                let fix = |v: i64, lo: i64, hi: i64| (if v < 0 { v.saturating_add(d) } else { v }).clamp(lo, hi);
-                let (s, e) = if step > 0 { (fix(starts[k], 0, d), fix(ends[k], 0, d)) } else { (fix(starts[k], -1, d - 1), fix(ends[k], -1, d - 1)) };
-                let len = if step > 0 { (e - s + step - 1).max(0) / step } else { (s - e - step - 1).max(0) / -step };
-                shape[a] = Some(len);
-                if let Some(v) = &ints {
-                    ints = (0..len).map(|i| usize::try_from(s + i * step).ok().and_then(|j| v.get(j).copied())).collect();
+                let fix = |v: i64, lo: i128, hi: i128| {
+                    let v = v as i128;
+                    (if v < 0 { v + d } else { v }).clamp(lo, hi)
+                };
+                let (s, e) = if step > 0 {
+                    (fix(starts[k], 0, d), fix(ends[k], 0, d))
+                } else {
+                    (fix(starts[k], -1, d - 1), fix(ends[k], -1, d - 1))
+                };
+                let len = if step > 0 {
+                    (e - s + step - 1).max(0) / step
+                } else {
+                    (s - e - step - 1).max(0) / -step
+                };
+                shape[a] = Some(len as i64);
+                if let Some(v) = ints.take().filter(|v| v.len() as i128 == d) {
+                    ints = (0..len)
+                        .map(|i| {
+                            usize::try_from(s + i * step)
+                                .ok()
+                                .and_then(|j| v.get(j).copied())
+                        })
+                        .collect();
                 }
             }
             Some((shape, ints))
@@ -972,8 +1457,18 @@ fn reshape(x: Option<&Shape>, target: &[i64], allowzero: bool) -> Shape {
         .collect();
     if let Some(pos) = target.iter().position(|&t| t == -1) {
         let total = x.and_then(|x| prod(x));
-        let rest = out.iter().enumerate().filter(|(i, _)| *i != pos).try_fold(1i64, |acc, (_, d)| d.and_then(|d| acc.checked_mul(d)));
-        out[pos] = total.zip(rest).and_then(|(t, r)| if r > 0 && t % r == 0 { Some(t / r) } else { None });
+        let rest = out
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != pos)
+            .try_fold(1i64, |acc, (_, d)| d.and_then(|d| acc.checked_mul(d)));
+        out[pos] = total.zip(rest).and_then(|(t, r)| {
+            if r > 0 && t % r == 0 {
+                Some(t / r)
+            } else {
+                None
+            }
+        });
     }
     out
 }
@@ -984,8 +1479,13 @@ mod tests {
     use super::*;
 
     fn model_path() -> std::path::PathBuf {
-        let rel = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/ppocr_mobile_v2_cls.onnx");
-        if rel.exists() { rel } else { "/work/shared/models/ppocr_mobile_v2_cls.onnx".into() }
+        let rel =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/ppocr_mobile_v2_cls.onnx");
+        if rel.exists() {
+            rel
+        } else {
+            "/work/shared/models/ppocr_mobile_v2_cls.onnx".into()
+        }
     }
 
     #[test]
@@ -996,21 +1496,39 @@ mod tests {
         // 124,072 weights in the Conv / MatMul weight tensors.
         assert_eq!(net.layers.len(), 54);
         assert_eq!(net.total_weights(), 124_072);
-        let fc: Vec<_> = net.layers.iter().filter(|l| l.kind == LayerKind::Fc).collect();
+        let fc: Vec<_> = net
+            .layers
+            .iter()
+            .filter(|l| l.kind == LayerKind::Fc)
+            .collect();
         assert_eq!(fc.len(), 1);
         assert_eq!((fc[0].in_ch, fc[0].out_ch, fc[0].vectors), (200, 2, 1));
         assert_eq!(net.count_kind(LayerKind::Depthwise), 11);
         assert_eq!(net.count_kind(LayerKind::Grouped), 0);
-        assert!(net.layers.iter().all(|l| l.weights.len() == l.num_weights()));
+        assert!(
+            net.layers
+                .iter()
+                .all(|l| l.weights.len() == l.num_weights())
+        );
         // The stem: 3x3 stride 2 on 48x192 -> 24x96.
         let l0 = &net.layers[0];
-        assert_eq!((l0.in_ch, l0.out_ch, l0.kh, l0.kw, l0.vectors), (3, 8, 3, 3, 24 * 96));
+        assert_eq!(
+            (l0.in_ch, l0.out_ch, l0.kh, l0.kw, l0.vectors),
+            (3, 8, 3, 3, 24 * 96)
+        );
         // Depthwise 3x3 stride (2,1) -> 12x96.
-        let dw = net.layers.iter().find(|l| l.kind == LayerKind::Depthwise).unwrap();
-        assert_eq!((dw.groups, dw.in_ch, dw.out_ch, dw.vectors), (8, 8, 8, 12 * 96));
+        let dw = net
+            .layers
+            .iter()
+            .find(|l| l.kind == LayerKind::Depthwise)
+            .unwrap();
+        assert_eq!(
+            (dw.groups, dw.in_ch, dw.out_ch, dw.vectors),
+            (8, 8, 8, 12 * 96)
+        );
         assert_eq!(dw.matrices().len(), 8);
         // SE convs run on a 1x1 map.
-        assert!(net.layers.iter().filter(|l| l.vectors == 1).count() >= 1 + 2 * 9);
+        assert!(net.layers.iter().filter(|l| l.vectors == 1).count() == 2 * 9 + 1);
         assert!(net.warnings.is_empty(), "{:?}", net.warnings);
         assert_eq!(net.total_vectors(), 17_587);
         eprintln!(
@@ -1023,7 +1541,10 @@ mod tests {
             net.total_vectors()
         );
         for l in &net.layers {
-            eprintln!("  {:10} {:?} {}->{} k{}x{} g{} v{}", l.name, l.kind, l.in_ch, l.out_ch, l.kh, l.kw, l.groups, l.vectors);
+            eprintln!(
+                "  {:10} {:?} {}->{} k{}x{} g{} v{}",
+                l.name, l.kind, l.in_ch, l.out_ch, l.kh, l.kw, l.groups, l.vectors
+            );
         }
     }
 
@@ -1035,8 +1556,19 @@ mod tests {
         let net = load_onnx(&model_path()).unwrap();
         assert_eq!(net.total_weights(), 124_072);
         assert!(!net.warnings.is_empty());
-        assert!(net.warnings.iter().any(|w| w.contains("Conv@0")), "{:?}", net.warnings);
-        assert_eq!(net.layers.iter().find(|l| l.kind == LayerKind::Fc).unwrap().vectors, 1);
+        assert!(
+            net.warnings.iter().any(|w| w.contains("Conv@0")),
+            "{:?}",
+            net.warnings
+        );
+        assert_eq!(
+            net.layers
+                .iter()
+                .find(|l| l.kind == LayerKind::Fc)
+                .unwrap()
+                .vectors,
+            1
+        );
     }
 
     #[test]
@@ -1045,7 +1577,12 @@ mod tests {
         for cut in [1, 10, 1000, bytes.len() / 2, bytes.len() - 1] {
             assert!(parse_onnx(&bytes[..cut], "cut").is_err(), "cut at {cut}");
         }
-        assert!(parse_onnx(&[], "empty").unwrap_err().to_string().contains("empty"));
+        assert!(
+            parse_onnx(&[], "empty")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         let mut s = 0x1234_5678_9abc_def0u64;
         for len in [1usize, 7, 64, 1000, 100_000] {
             for _ in 0..20 {
@@ -1063,8 +1600,47 @@ mod tests {
         assert!(load_onnx(Path::new("/nonexistent/model.onnx")).is_err());
     }
 
+    #[test]
+    fn mutated_model_never_panics() {
+        // Corrupt bytes of the real model: the importer may accept or reject
+        // the result, but must not panic or hang.
+        let bytes = std::fs::read(model_path()).unwrap();
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let (mut ok, mut err) = (0, 0);
+        let iters = std::env::var("SME_FUZZ_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(150);
+        for _ in 0..iters {
+            let mut v = bytes.clone();
+            for _ in 0..1 + next() % 8 {
+                let i = (next() % v.len() as u64) as usize;
+                v[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                v.truncate((next() % v.len() as u64) as usize);
+            }
+            match parse_onnx_with_input(&v, "m", &[3, 48, 192]) {
+                Ok(_) => ok += 1,
+                Err(_) => err += 1,
+            }
+        }
+        eprintln!("mutated models: {ok} accepted, {err} rejected");
+    }
+
     fn tensor(name: &str, dims: &[i64], data: Vec<f32>, raw: bool) -> TensorProto {
-        let mut t = TensorProto { dims: dims.to_vec(), data_type: Some(1), name: Some(name.into()), ..Default::default() };
+        let mut t = TensorProto {
+            dims: dims.to_vec(),
+            data_type: Some(1),
+            name: Some(name.into()),
+            ..Default::default()
+        };
         if raw {
             t.raw_data = Some(data.iter().flat_map(|x| x.to_le_bytes()).collect());
         } else {
@@ -1072,7 +1648,13 @@ mod tests {
         }
         t
     }
-    fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<AttributeProto>) -> NodeProto {
+    fn node(
+        op: &str,
+        name: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        attrs: Vec<AttributeProto>,
+    ) -> NodeProto {
         NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
             output: outputs.iter().map(|s| s.to_string()).collect(),
@@ -1083,17 +1665,36 @@ mod tests {
         }
     }
     fn ai(name: &str, i: i64) -> AttributeProto {
-        AttributeProto { name: Some(name.into()), i: Some(i), r#type: Some(2), ..Default::default() }
+        AttributeProto {
+            name: Some(name.into()),
+            i: Some(i),
+            r#type: Some(2),
+            ..Default::default()
+        }
     }
     fn ais(name: &str, v: &[i64]) -> AttributeProto {
-        AttributeProto { name: Some(name.into()), ints: v.to_vec(), r#type: Some(7), ..Default::default() }
+        AttributeProto {
+            name: Some(name.into()),
+            ints: v.to_vec(),
+            r#type: Some(7),
+            ..Default::default()
+        }
     }
     fn input(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
-        let dim = dims.iter().map(|d| Dimension { dim_value: *d, dim_param: if d.is_none() { Some("N".into()) } else { None } }).collect();
+        let dim = dims
+            .iter()
+            .map(|d| Dimension {
+                dim_value: *d,
+                dim_param: if d.is_none() { Some("N".into()) } else { None },
+            })
+            .collect();
         ValueInfoProto {
             name: Some(name.into()),
             r#type: Some(TypeProto {
-                tensor_type: Some(TypeTensor { elem_type: Some(1), shape: Some(TensorShapeProto { dim }) }),
+                tensor_type: Some(TypeTensor {
+                    elem_type: Some(1),
+                    shape: Some(TensorShapeProto { dim }),
+                }),
             }),
         }
     }
@@ -1109,17 +1710,32 @@ mod tests {
             "",
             &["x", "w_conv"],
             &["c"],
-            vec![ais("strides", &[2, 2]), ais("pads", &[1, 1, 1, 1]), ais("kernel_shape", &[3, 3])],
+            vec![
+                ais("strides", &[2, 2]),
+                ais("pads", &[1, 1, 1, 1]),
+                ais("kernel_shape", &[3, 3]),
+            ],
         );
         let relu = node("Relu", "r", &["c"], &["cr"], vec![]);
         let flat = node("Flatten", "f", &["cr"], &["fl"], vec![ai("axis", 1)]);
-        let gemm = node("Gemm", "fc1", &["fl", "w_gemm", "b_gemm"], &["g"], vec![ai("transB", 0)]);
+        let gemm = node(
+            "Gemm",
+            "fc1",
+            &["fl", "w_gemm", "b_gemm"],
+            &["g"],
+            vec![ai("transB", 0)],
+        );
         let cst = node(
             "Constant",
             "k",
             &[],
             &["w_mm"],
-            vec![AttributeProto { name: Some("value".into()), t: Some(tensor("", &[5, 3], seq(15), true)), r#type: Some(4), ..Default::default() }],
+            vec![AttributeProto {
+                name: Some("value".into()),
+                t: Some(tensor("", &[5, 3], seq(15), true)),
+                r#type: Some(4),
+                ..Default::default()
+            }],
         );
         let mm = node("MatMul", "fc2", &["g", "w_mm"], &["y"], vec![]);
         ModelProto {
@@ -1147,17 +1763,26 @@ mod tests {
         assert_eq!(net.layers.len(), 3);
         let c = &net.layers[0];
         assert_eq!(c.name, "Conv_0");
-        assert_eq!((c.kind, c.in_ch, c.out_ch, c.kh, c.kw, c.groups, c.vectors), (LayerKind::Conv, 2, 4, 3, 3, 1, 16));
+        assert_eq!(
+            (c.kind, c.in_ch, c.out_ch, c.kh, c.kw, c.groups, c.vectors),
+            (LayerKind::Conv, 2, 4, 3, 3, 1, 16)
+        );
         assert_eq!(c.weights, seq(72));
         let g = &net.layers[1];
-        assert_eq!((g.name.as_str(), g.kind, g.in_ch, g.out_ch, g.vectors), ("fc1", LayerKind::Fc, 64, 5, 1));
+        assert_eq!(
+            (g.name.as_str(), g.kind, g.in_ch, g.out_ch, g.vectors),
+            ("fc1", LayerKind::Fc, 64, 5, 1)
+        );
         // B [in=64][out=5] stored value i*5+o -> ours [out][in]
         assert_eq!(g.weights[3 * 64 + 10], (10 * 5 + 3) as f32);
         let m = &g.matrices()[0];
         assert_eq!((m.rows, m.cols), (64, 5));
         assert_eq!(m.at(10, 3), (10 * 5 + 3) as f32);
         let mm = &net.layers[2];
-        assert_eq!((mm.name.as_str(), mm.in_ch, mm.out_ch, mm.vectors), ("fc2", 5, 3, 1));
+        assert_eq!(
+            (mm.name.as_str(), mm.in_ch, mm.out_ch, mm.vectors),
+            ("fc2", 5, 3, 1)
+        );
         assert_eq!(mm.weights[2 * 5 + 4], (4 * 3 + 2) as f32);
         assert_eq!(net.total_weights(), 72 + 320 + 15);
     }
@@ -1179,7 +1804,14 @@ mod tests {
         g.node[0].attribute.push(ai("group", 2));
         g.initializer[0] = tensor("w_conv", &[4, 1, 3, 3], seq(36), false);
         let net = parse_onnx(&m.encode_to_vec(), "t").unwrap();
-        assert_eq!((net.layers[0].kind, net.layers[0].groups, net.layers[0].in_ch), (LayerKind::Depthwise, 2, 2));
+        assert_eq!(
+            (
+                net.layers[0].kind,
+                net.layers[0].groups,
+                net.layers[0].in_ch
+            ),
+            (LayerKind::Depthwise, 2, 2)
+        );
         assert_eq!(net.layers[0].matrices().len(), 2);
 
         // Unknown spatial size: vectors fall back to 1 with a warning.
@@ -1196,7 +1828,10 @@ mod tests {
         let mut m = tiny_model();
         m.graph.as_mut().unwrap().node[0].op_type = Some("ConvTranspose".into());
         let e = format!("{:#}", parse_onnx(&m.encode_to_vec(), "t").unwrap_err());
-        assert!(e.contains("ConvTranspose_0") && e.contains("supported"), "{e}");
+        assert!(
+            e.contains("ConvTranspose_0") && e.contains("supported"),
+            "{e}"
+        );
 
         // Unsupported data type -> error naming node and type.
         let mut m = tiny_model();
@@ -1214,21 +1849,44 @@ mod tests {
 
         // A model without weight layers is rejected.
         let mut m = tiny_model();
-        m.graph.as_mut().unwrap().node.retain(|n| n.op_type.as_deref() == Some("Relu"));
+        m.graph
+            .as_mut()
+            .unwrap()
+            .node
+            .retain(|n| n.op_type.as_deref() == Some("Relu"));
         assert!(parse_onnx(&m.encode_to_vec(), "t").is_err());
     }
 
     #[test]
     fn shape_helpers() {
         assert_eq!(window_out(Some(48), 3, 2, 1, 1, 1, "", false), Some(24));
-        assert_eq!(window_out(Some(7), 3, 2, 1, 0, 0, "SAME_UPPER", false), Some(4));
+        assert_eq!(
+            window_out(Some(7), 3, 2, 1, 0, 0, "SAME_UPPER", false),
+            Some(4)
+        );
         assert_eq!(window_out(Some(7), 3, 2, 1, 0, 0, "VALID", false), Some(3));
         assert_eq!(window_out(Some(6), 3, 2, 1, 0, 0, "", true), Some(3));
         assert_eq!(window_out(Some(6), 3, 2, 1, 0, 0, "", false), Some(2));
         assert_eq!(window_out(Some(10), 3, 1, 2, 0, 0, "", false), Some(6));
-        assert_eq!(broadcast(&[&vec![Some(1), Some(8), Some(4), Some(4)], &vec![Some(8), Some(1), Some(1)]]), vec![Some(1), Some(8), Some(4), Some(4)]);
-        assert_eq!(reshape(Some(&vec![Some(1), Some(200), Some(1), Some(1)]), &[1, -1], false), vec![Some(1), Some(200)]);
-        assert_eq!(reshape(Some(&vec![Some(2), Some(3)]), &[0, 3], false), vec![Some(2), Some(3)]);
+        assert_eq!(
+            broadcast(&[
+                &vec![Some(1), Some(8), Some(4), Some(4)],
+                &vec![Some(8), Some(1), Some(1)]
+            ]),
+            vec![Some(1), Some(8), Some(4), Some(4)]
+        );
+        assert_eq!(
+            reshape(
+                Some(&vec![Some(1), Some(200), Some(1), Some(1)]),
+                &[1, -1],
+                false
+            ),
+            vec![Some(1), Some(200)]
+        );
+        assert_eq!(
+            reshape(Some(&vec![Some(2), Some(3)]), &[0, 3], false),
+            vec![Some(2), Some(3)]
+        );
         assert_eq!(f16_to_f32(0x3c00), 1.0);
         assert_eq!(f16_to_f32(0xc000), -2.0);
     }
