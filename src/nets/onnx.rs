@@ -1530,7 +1530,34 @@ mod tests {
         // SE convs run on a 1x1 map.
         assert!(net.layers.iter().filter(|l| l.vectors == 1).count() == 2 * 9 + 1);
         assert!(net.warnings.is_empty(), "{:?}", net.warnings);
+        // Output pixels per Conv, from onnx.shape_inference with a fixed
+        // 1x3x48x192 input (independent cross-check), then the FC.
+        let expect: [usize; 54] = [
+            2304, 2304, 1152, 1, 1, 1152, 1152, 576, 576, 576, 576, 576, 576, 288, 1, 1, 288, 288,
+            288, 1, 1, 288, 288, 288, 1, 1, 288, 288, 288, 1, 1, 288, 288, 288, 1, 1, 288, 288,
+            192, 1, 1, 192, 192, 192, 1, 1, 192, 192, 192, 1, 1, 192, 192, 1,
+        ];
+        let got: Vec<usize> = net.layers.iter().map(|l| l.vectors).collect();
+        assert_eq!(got, expect);
         assert_eq!(net.total_vectors(), 17_587);
+        // Weight values (numbers from numpy on the same file).
+        let abs_sum: f64 = net
+            .layers
+            .iter()
+            .flat_map(|l| &l.weights)
+            .map(|&w| (w as f64).abs())
+            .sum();
+        assert!(
+            (abs_sum - 24531.255263465326).abs() < 1e-6 * abs_sum,
+            "{abs_sum}"
+        );
+        assert_eq!(l0.weights[..3], [-0.03783069, -0.16586682, -0.06707426]);
+        assert_eq!(l0.weights[((7 * 3 + 2) * 3 + 2) * 3 + 1], 0.612134);
+        // MatMul weight [in=200][out=2] -> ours [out][in].
+        let fc = net.layers.last().unwrap();
+        assert_eq!(fc.weights[200 + 199], -0.16783907);
+        assert_eq!(fc.weights[5], 0.27224135);
+        assert_eq!(fc.matrices()[0].at(199, 1), -0.16783907);
         eprintln!(
             "ppocr: {} layers, {} weights, conv {} dw {} fc {}, vectors {}",
             net.layers.len(),
