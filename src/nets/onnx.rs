@@ -1339,8 +1339,29 @@ impl<'a> Importer<'a> {
         x: Option<Shape>,
     ) -> Result<()> {
         let Some(w) = self.weight(node, 1, label)? else {
+            if let Some(a) = self.weight(node, 0, label)?.filter(|a| a.dims.len() == 2) {
+                // Constant on the left: y = A X with A [out][in]; every
+                // column of X (over all leading dims) is an input vector.
+                let xs = node.input.get(1).and_then(|s| self.shape(s));
+                let vectors = xs.as_ref().and_then(|xs| {
+                    let r = xs.len();
+                    (r >= 2).then(|| {
+                        prod(&xs[..r - 2])
+                            .zip(xs[r - 1])
+                            .and_then(|(b, n)| b.checked_mul(n))
+                    })?
+                });
+                let out = self.fc(idx, label, a, true, 1.0, vectors)?;
+                let shape = xs.filter(|xs| xs.len() >= 2).map(|mut xs| {
+                    let r = xs.len();
+                    xs[r - 2] = Some(out as i64);
+                    xs
+                });
+                self.set(node.output.first(), shape, None);
+                return Ok(());
+            }
             self.warnings.push(format!(
-                "MatMul node {label}: second input is not a constant; no static weights, skipped"
+                "MatMul node {label}: no constant 2-D weight input; no static weights, skipped"
             ));
             self.set(node.output.first(), None, None);
             return Ok(());
@@ -1873,6 +1894,19 @@ mod tests {
         let mut m = tiny_model();
         m.graph.as_mut().unwrap().initializer[1].raw_data = Some(vec![0; 12]);
         assert!(parse_onnx(&m.encode_to_vec(), "t").is_err());
+
+        // Constant on the left of a MatMul: y = A X, A [out=3][in=4].
+        let mut m = tiny_model();
+        let g = m.graph.as_mut().unwrap();
+        g.initializer
+            .push(tensor("a_left", &[3, 4], seq(12), false));
+        g.input.push(input("z", &[Some(1), Some(4), Some(7)]));
+        g.node
+            .push(node("MatMul", "left", &["a_left", "z"], &["zl"], vec![]));
+        let net = parse_onnx(&m.encode_to_vec(), "t").unwrap();
+        let l = net.layers.last().unwrap();
+        assert_eq!((l.in_ch, l.out_ch, l.vectors), (4, 3, 7));
+        assert_eq!(l.weights, seq(12));
 
         // A model without weight layers is rejected.
         let mut m = tiny_model();
