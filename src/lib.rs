@@ -2,17 +2,18 @@
 //! accelerator that squeezes out the bit sparsity of quantized weights.
 //!
 //! Data flows one way: [`config`] -> [`compiler`] -> [`program`] ->
-//! {[`golden`], [`rtlgen`], [`cost`]}.
+//! {[`golden`], [`rtlgen`], `cost`}.
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod compiler;
 pub mod config;
-pub mod cosim_matrix;
-pub mod golden;
-pub mod program;
-pub mod cli;
-pub mod outdir;
-pub mod rtlgen;
 #[cfg(feature = "cosim")]
 pub mod cosim;
+pub mod cosim_matrix;
+pub mod golden;
+pub mod nets;
+pub mod outdir;
+pub mod program;
+pub mod rtlgen;

@@ -1,5 +1,7 @@
-//! The compiler (DESIGN section 4): quantization, bit-sparse projection and
-//! (later) ADMM, mapping, squeeze-out, grouping and bounds.
+//! The compiler (DESIGN section 4): quantization, bit-sparse projection,
+//! bit-slice mapping (dense / SRE-style / SME squeeze-out), grouping and
+//! bounds.
 
+pub mod map;
 pub mod pattern;
 pub mod quant;
