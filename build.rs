@@ -16,9 +16,6 @@ mod cosim_matrix;
 #[path = "src/rtlgen.rs"]
 mod rtlgen;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=templates");
@@ -35,9 +32,14 @@ fn main() {
 #[cfg(feature = "cosim")]
 mod cosim {
     use super::*;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
 
     fn verilator_root() -> PathBuf {
-        let out = Command::new("verilator").arg("--getenv").arg("VERILATOR_ROOT").output();
+        let out = Command::new("verilator")
+            .arg("--getenv")
+            .arg("VERILATOR_ROOT")
+            .output();
         match out {
             Ok(o) if o.status.success() => {
                 PathBuf::from(String::from_utf8_lossy(&o.stdout).trim().to_string())
@@ -71,7 +73,11 @@ mod cosim {
                 in_list = t.ends_with('\\');
             }
         }
-        assert!(!out.is_empty(), "no model sources found in {}", mk.display());
+        assert!(
+            !out.is_empty(),
+            "no model sources found in {}",
+            mk.display()
+        );
         out
     }
 
@@ -118,7 +124,15 @@ mod cosim {
             let prefix = format!("Vsme_{name}");
             let mdir = dir.join("obj");
             let status = Command::new("verilator")
-                .args(["--cc", "-Wall", "-O3", "--x-assign", "fast", "--x-initial", "fast"])
+                .args([
+                    "--cc",
+                    "-Wall",
+                    "-O3",
+                    "--x-assign",
+                    "fast",
+                    "--x-initial",
+                    "fast",
+                ])
                 .args(["--prefix", &prefix, "--top-module", "sme_tile", "-Mdir"])
                 .arg(&mdir)
                 .args(&paths)
@@ -145,7 +159,9 @@ mod cosim {
                 let sig = match f {
                     "new" => "() -> *mut core::ffi::c_void".to_string(),
                     "free" | "eval" | "tick" => "(h: *mut core::ffi::c_void)".to_string(),
-                    "poke" => "(h: *mut core::ffi::c_void, port: u32, w: *const u32) -> i32".to_string(),
+                    "poke" => {
+                        "(h: *mut core::ffi::c_void, port: u32, w: *const u32) -> i32".to_string()
+                    }
                     _ => "(h: *mut core::ffi::c_void, port: u32, w: *mut u32) -> i32".to_string(),
                 };
                 table.push_str(&format!("    fn sme_{name}_{f}{sig};\n"));

@@ -173,7 +173,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 cfg.params.act_bits,
                 cfg.params.dac_bits,
                 cfg.params.adc_bits,
-                if cfg.derived.adc_lossless { "" } else { " lossy" },
+                if cfg.derived.adc_lossless {
+                    ""
+                } else {
+                    " lossy"
+                },
                 out.display()
             );
             for (name, text) in &files {

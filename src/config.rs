@@ -369,20 +369,8 @@ impl TileConfig {
             MAX_ADC_BITS,
             &format!("lossless from {lossless_adc_bits}"),
         )?;
-        let inputs = check(
-            "inputs",
-            raw.inputs.unwrap_or(4 * rows),
-            1,
-            MAX_IO,
-            "",
-        )?;
-        let outputs = check(
-            "outputs",
-            raw.outputs.unwrap_or(2 * cols),
-            1,
-            MAX_IO,
-            "",
-        )?;
+        let inputs = check("inputs", raw.inputs.unwrap_or(4 * rows), 1, MAX_IO, "")?;
+        let outputs = check("outputs", raw.outputs.unwrap_or(2 * cols), 1, MAX_IO, "")?;
         let row_windows = ceil_div(rows, ou_rows);
         let col_windows = ceil_div(cols, ou_cols);
         let ops = check(
@@ -591,8 +579,14 @@ mod tests {
     fn defaults_match_design() {
         let c = TileConfig::default_config();
         let p = &c.params;
-        assert_eq!((p.rows, p.cols, p.cell_bits, p.weight_bits), (128, 128, 1, 8));
-        assert_eq!((p.act_bits, p.dac_bits, p.ou_rows, p.ou_cols, p.xbars), (8, 1, 16, 8, 8));
+        assert_eq!(
+            (p.rows, p.cols, p.cell_bits, p.weight_bits),
+            (128, 128, 1, 8)
+        );
+        assert_eq!(
+            (p.act_bits, p.dac_bits, p.ou_rows, p.ou_cols, p.xbars),
+            (8, 1, 16, 8, 8)
+        );
         // 16 rows x 1 x 1 = 16 -> 5 bits lossless.
         assert_eq!(p.adc_bits, 5);
         assert!(c.derived.adc_lossless);

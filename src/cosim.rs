@@ -7,7 +7,7 @@
 //! idle cycles can be inserted between port transactions.
 
 use crate::config::TileConfig;
-use crate::program::{input_writes, program_writes, TileProgram, Write};
+use crate::program::{TileProgram, Write, input_writes, program_writes};
 use num_bigint::BigUint;
 use std::ffi::c_void;
 use std::marker::PhantomData;
@@ -73,12 +73,20 @@ pub struct IdleGen {
 impl IdleGen {
     /// No idle cycles.
     pub fn none() -> IdleGen {
-        IdleGen { state: 1, rate: 0, max: 0 }
+        IdleGen {
+            state: 1,
+            rate: 0,
+            max: 0,
+        }
     }
 
     /// Random idle cycles from `seed`.
     pub fn new(seed: u64, rate: u32, max: u32) -> IdleGen {
-        IdleGen { state: seed | 1, rate, max }
+        IdleGen {
+            state: seed | 1,
+            rate,
+            max,
+        }
     }
 
     fn next(&mut self) -> u64 {
@@ -132,7 +140,10 @@ pub fn matrix_config(name: &str) -> Option<TileConfig> {
 fn words(v: &BigUint, bits: u32) -> Vec<u32> {
     let n = bits.div_ceil(32).max(1) as usize;
     let mut w = v.to_u32_digits();
-    assert!(v.bits() <= bits as u64, "value wider than the port ({bits} bits)");
+    assert!(
+        v.bits() <= bits as u64,
+        "value wider than the port ({bits} bits)"
+    );
     w.resize(n, 0);
     w
 }

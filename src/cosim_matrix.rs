@@ -10,7 +10,14 @@ pub fn matrix() -> Vec<(&'static str, TileParams)> {
     let p = TileParams::default;
     vec![
         // The default tile, 128x128.
-        ("d128", TileParams { rows: Some(128), cols: Some(128), ..p() }),
+        (
+            "d128",
+            TileParams {
+                rows: Some(128),
+                cols: Some(128),
+                ..p()
+            },
+        ),
         // Non-power-of-two crossbar, OU 5x3 that does not divide it.
         (
             "odd",

@@ -30,7 +30,10 @@ pub fn execute(cfg: &TileConfig, prog: &TileProgram, x: &[u32]) -> Vec<i128> {
                     .filter_map(|(i, inp)| {
                         inp.map(|ix| {
                             let v = x.get(ix as usize).copied().unwrap_or(0);
-                            (op.row_window * p.ou_rows + i as u32, ((v >> tshift) & dmask) as u64)
+                            (
+                                op.row_window * p.ou_rows + i as u32,
+                                ((v >> tshift) & dmask) as u64,
+                            )
                         })
                     })
                     .collect();

@@ -15,10 +15,16 @@ pub fn write_all(dir: &Path, files: &[(String, String)], force: bool) -> Result<
     let existing = match fs::read_dir(dir) {
         Ok(rd) => Some(rd.count()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot read output directory {}", dir.display())),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot read output directory {}", dir.display()));
+        }
     };
     if dir.exists() && !dir.is_dir() {
-        bail!("output path {} exists and is not a directory", dir.display());
+        bail!(
+            "output path {} exists and is not a directory",
+            dir.display()
+        );
     }
     if existing.unwrap_or(0) > 0 && !force {
         bail!(
@@ -49,7 +55,8 @@ pub fn write_all(dir: &Path, files: &[(String, String)], force: bool) -> Result<
             if existing.is_some() {
                 fs::remove_dir(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
             }
-            fs::rename(&tmp, dir).with_context(|| format!("cannot rename into {}", dir.display()))?;
+            fs::rename(&tmp, dir)
+                .with_context(|| format!("cannot rename into {}", dir.display()))?;
         } else {
             for (name, _) in files {
                 fs::rename(tmp.join(name), dir.join(name))

@@ -7,7 +7,7 @@
 //! layer's rows/columns (tiles of one layer run concurrently; their partial
 //! outputs are summed).
 
-use crate::config::{region, TileConfig};
+use crate::config::{TileConfig, region};
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -91,7 +91,11 @@ impl TileProgram {
         let p = &cfg.params;
         let d = &cfg.derived;
         if self.xbars.len() > p.xbars as usize {
-            bail!("{} crossbars, valid 0..={} (xbars)", self.xbars.len(), p.xbars);
+            bail!(
+                "{} crossbars, valid 0..={} (xbars)",
+                self.xbars.len(),
+                p.xbars
+            );
         }
         let cell_max = (1u32 << p.cell_bits) - 1;
         for (j, xb) in self.xbars.iter().enumerate() {
@@ -110,7 +114,11 @@ impl TileProgram {
                 );
             }
             if xb.ops.len() > p.ops as usize {
-                bail!("crossbar {j} has {} ops, valid 0..={} (ops)", xb.ops.len(), p.ops);
+                bail!(
+                    "crossbar {j} has {} ops, valid 0..={} (ops)",
+                    xb.ops.len(),
+                    p.ops
+                );
             }
             for (k, op) in xb.ops.iter().enumerate() {
                 if op.row_window >= d.row_windows {
@@ -152,7 +160,10 @@ impl TileProgram {
                     if let Some(ix) = *inp {
                         let row = op.row_window * p.ou_rows + i as u32;
                         if row >= p.rows {
-                            bail!("crossbar {j} op {k}: row {row} beyond the crossbar's {} rows is driven", p.rows);
+                            bail!(
+                                "crossbar {j} op {k}: row {row} beyond the crossbar's {} rows is driven",
+                                p.rows
+                            );
                         }
                         if ix >= p.inputs {
                             bail!(
@@ -167,7 +178,10 @@ impl TileProgram {
                     if let Some(o) = *out {
                         let col = op.col_window * p.ou_cols + c as u32;
                         if col >= p.cols {
-                            bail!("crossbar {j} op {k}: column {col} beyond the crossbar's {} columns is read", p.cols);
+                            bail!(
+                                "crossbar {j} op {k}: column {col} beyond the crossbar's {} columns is read",
+                                p.cols
+                            );
                         }
                         if o >= p.outputs {
                             bail!(
@@ -188,7 +202,11 @@ impl TileProgram {
 
     /// Longest op list (the number of issue cycles per activation step).
     pub fn max_ops(&self) -> u32 {
-        self.xbars.iter().map(|x| x.ops.len() as u32).max().unwrap_or(0)
+        self.xbars
+            .iter()
+            .map(|x| x.ops.len() as u32)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Total ops over all crossbars.
@@ -388,23 +406,44 @@ impl LayerProgram {
                 .validate(cfg)
                 .map_err(|e| ProgramError(format!("tile {t}: {}", e.0)))?;
             if tile.input_map.len() > cfg.params.inputs as usize {
-                bail!("tile {t}: input map has {} entries, valid 0..={}", tile.input_map.len(), cfg.params.inputs);
+                bail!(
+                    "tile {t}: input map has {} entries, valid 0..={}",
+                    tile.input_map.len(),
+                    cfg.params.inputs
+                );
             }
             if tile.output_map.len() > cfg.params.outputs as usize {
-                bail!("tile {t}: output map has {} entries, valid 0..={}", tile.output_map.len(), cfg.params.outputs);
+                bail!(
+                    "tile {t}: output map has {} entries, valid 0..={}",
+                    tile.output_map.len(),
+                    cfg.params.outputs
+                );
             }
             if let Some(r) = tile.input_map.iter().find(|&&r| r as usize >= self.rows) {
                 bail!("tile {t}: input map names row {r}, layer has {}", self.rows);
             }
             if let Some(c) = tile.output_map.iter().find(|&&c| c as usize >= self.cols) {
-                bail!("tile {t}: output map names column {c}, layer has {}", self.cols);
+                bail!(
+                    "tile {t}: output map names column {c}, layer has {}",
+                    self.cols
+                );
             }
             for xb in &tile.program.xbars {
                 for op in &xb.ops {
-                    if op.inputs.iter().flatten().any(|&i| i as usize >= tile.input_map.len()) {
+                    if op
+                        .inputs
+                        .iter()
+                        .flatten()
+                        .any(|&i| i as usize >= tile.input_map.len())
+                    {
                         bail!("tile {t}: an op reads an input beyond the tile's input map");
                     }
-                    if op.outputs.iter().flatten().any(|&o| o as usize >= tile.output_map.len()) {
+                    if op
+                        .outputs
+                        .iter()
+                        .flatten()
+                        .any(|&o| o as usize >= tile.output_map.len())
+                    {
                         bail!("tile {t}: an op writes an output beyond the tile's output map");
                     }
                 }
@@ -415,7 +454,10 @@ impl LayerProgram {
 
     /// Physical crossbars used (holding any non-zero cell or op).
     pub fn used_xbars(&self) -> u64 {
-        self.tiles.iter().map(|t| t.program.used_xbars() as u64).sum()
+        self.tiles
+            .iter()
+            .map(|t| t.program.used_xbars() as u64)
+            .sum()
     }
 
     /// The tile-local input vector of tile `t` for the layer input `x`.

@@ -80,7 +80,7 @@ module {{ c.p }}_ctrl #(
     len_d   = len_q;
     flush_d = flush_q;
     done_d  = 1'b0;
-    unique case (state_q)
+    case (state_q)
       StIdle: begin
         if (start_i) begin
           len_d   = max_cnt;

@@ -57,8 +57,10 @@ pub struct Bounds {
     pub cell_crossbars: u64,
     /// Squeezed OU windows: sum over strips of ceil(kept rows / m).
     pub squeezed_windows: u64,
-    /// ceil(squeezed windows x m x g / (X_r X_c)): perfect packing of this
-    /// squeeze's strips.
+    /// ceil(squeezed windows / window slots per crossbar): perfect packing of
+    /// this squeeze's strips. A crossbar has ceil(X_r/m) x ceil(X_c/g) window
+    /// slots, so when m divides X_r and g divides X_c this is exactly
+    /// ceil(squeezed windows x m x g / (X_r X_c)) (DESIGN section 4 step 8).
     pub packing_crossbars: u64,
 }
 
@@ -185,7 +187,8 @@ pub fn bounds(cfg: &TileConfig, w: &WeightMatrix) -> Bounds {
         }
     });
     b.cell_crossbars = b.nonzero_cells.div_ceil(cap);
-    b.packing_crossbars = (b.squeezed_windows * m * p.ou_cols as u64).div_ceil(cap);
+    let slots = cfg.derived.row_windows as u64 * cfg.derived.col_windows as u64;
+    b.packing_crossbars = b.squeezed_windows.div_ceil(slots);
     b
 }
 
@@ -243,7 +246,12 @@ fn place_cells(cfg: &TileConfig, s: &Slice, st: &Strip, xb: &mut Crossbar, row0:
 /// Dense mapping of one slice: every logical crossbar, every OU window.
 fn map_dense(cfg: &TileConfig, s: &Slice) -> Vec<Crossbar> {
     let p = &cfg.params;
-    let (xr, xc, m, g) = (p.rows as usize, p.cols as usize, p.ou_rows as usize, p.ou_cols as usize);
+    let (xr, xc, m, g) = (
+        p.rows as usize,
+        p.cols as usize,
+        p.ou_rows as usize,
+        p.ou_cols as usize,
+    );
     let mut xbars = Vec::new();
     for rb in 0..s.nr.div_ceil(xr) {
         let br0 = rb * xr;
@@ -543,7 +551,15 @@ pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerPr
         let xbars = match mapper {
             Mapper::Dense => map_dense(cfg, &s),
             Mapper::Sre => map_sre(cfg, &s, &squeeze(cfg, &s)),
-            Mapper::Sme => map_sme(cfg, &s, squeeze(cfg, &s)),
+            Mapper::Sme => {
+                // The packer uses whole row windows only; when m does not
+                // divide X_r the in-place (SRE) layout can be smaller: keep
+                // whichever uses fewer crossbars.
+                let strips = squeeze(cfg, &s);
+                let sre = map_sre(cfg, &s, &strips);
+                let sme = map_sme(cfg, &s, strips);
+                if sme.len() <= sre.len() { sme } else { sre }
+            }
         };
         let input_map: Vec<u32> = (s.r0..s.r0 + s.nr).map(|r| r as u32).collect();
         let output_map: Vec<u32> = (s.c0..s.c0 + s.nc).map(|c| c as u32).collect();
@@ -572,5 +588,9 @@ pub fn crossbars(lp: &LayerProgram) -> u64 {
 
 /// Ops per activation step of the slowest tile (tiles run concurrently).
 pub fn makespan_ops(lp: &LayerProgram) -> u32 {
-    lp.tiles.iter().map(|t| t.program.max_ops()).max().unwrap_or(0)
+    lp.tiles
+        .iter()
+        .map(|t| t.program.max_ops())
+        .max()
+        .unwrap_or(0)
 }

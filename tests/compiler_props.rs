@@ -1,0 +1,183 @@
+//! Properties of the golden executor and the three mappers: with a lossless
+//! ADC every mapping executes to exactly x W, fits the tile, and respects the
+//! bounds; a lossy ADC saturates as documented.
+
+use proptest::prelude::*;
+use sme::compiler::map::{Mapper, bounds, crossbars, map_matrix};
+use sme::config::{TileConfig, TileParams};
+use sme::golden::{execute, execute_layer};
+use sme::program::{Crossbar, Op, TileProgram, WeightMatrix};
+
+/// Small valid lossless configs with odd sizes.
+fn config() -> impl Strategy<Value = TileConfig> {
+    (2u32..40, 2u32..40, 1u32..=4, 2u32..=10, 1u32..=10, 1u32..=6)
+        .prop_flat_map(|(rows, cols, c, q, a, n)| {
+            (
+                Just((rows, cols, c, q, a, n)),
+                1u32..=a.min(4),
+                1u32..=rows.min(9),
+                1u32..=cols.min(9),
+                1u32..=3 * rows,
+                1u32..=3 * cols,
+            )
+        })
+        .prop_map(|((rows, cols, c, q, a, n), d, m, g, i, o)| {
+            TileParams {
+                rows: Some(rows),
+                cols: Some(cols),
+                cell_bits: Some(c),
+                weight_bits: Some(q),
+                act_bits: Some(a),
+                dac_bits: Some(d),
+                ou_rows: Some(m),
+                ou_cols: Some(g),
+                xbars: Some(n),
+                inputs: Some(i),
+                outputs: Some(o),
+                ..Default::default()
+            }
+            .validate()
+            .expect("strategy builds valid configs")
+        })
+}
+
+/// Weights: empty, fully dense at +-max, or random with a random density.
+fn weights(maxw: i32) -> impl Strategy<Value = WeightMatrix> {
+    (1usize..70, 1usize..50, 0u8..4, any::<u64>()).prop_map(move |(k, n, mode, seed)| {
+        let mut s = seed | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let data = (0..k * n)
+            .map(|_| match mode {
+                0 => 0,
+                1 => {
+                    if next() & 1 == 0 {
+                        maxw
+                    } else {
+                        -maxw
+                    }
+                }
+                _ => {
+                    let r = next();
+                    let dens = if mode == 2 { 8 } else { 2 };
+                    if r % dens == 0 {
+                        (r >> 8) as i32 % (maxw + 1) * if r & 0x10 == 0 { 1 } else { -1 }
+                    } else {
+                        0
+                    }
+                }
+            })
+            .collect();
+        WeightMatrix {
+            rows: k,
+            cols: n,
+            data,
+        }
+    })
+}
+
+fn inputs(cfg: &TileConfig, k: usize, mode: u8, seed: u64) -> Vec<u32> {
+    let max = cfg.max_act();
+    let mut s = seed | 1;
+    (0..k)
+        .map(|_| match mode {
+            0 => 0,
+            1 => max,
+            _ => {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 33) as u32) & max
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_mapper_computes_x_w(
+        (cfg, w) in config().prop_flat_map(|c| { let ws = weights(c.max_weight() as i32); (Just(c), ws) }),
+        xmode in 0u8..3,
+        seed in any::<u64>(),
+    ) {
+        let x = inputs(&cfg, w.rows, xmode, seed);
+        let expect = w.matvec(&x);
+        let b = bounds(&cfg, &w);
+        let mut counts = Vec::new();
+        for mapper in Mapper::ALL {
+            let lp = map_matrix(&cfg, &w, mapper);
+            prop_assert!(lp.validate(&cfg).is_ok(), "{:?}: {:?}", mapper, lp.validate(&cfg));
+            let y = execute_layer(&cfg, &lp, &x);
+            prop_assert_eq!(&y, &expect, "{:?}", mapper);
+            let n = crossbars(&lp);
+            // Nothing beats the cell bound.
+            prop_assert!(n >= b.cell_crossbars, "{:?}: {} < cell bound {}", mapper, n, b.cell_crossbars);
+            counts.push(n);
+        }
+        // SME never uses more crossbars than dense, nor than SRE.
+        prop_assert!(counts[2] <= counts[0]);
+        prop_assert!(counts[2] <= counts[1]);
+        // SME packs no better than perfect packing of its own strips.
+        prop_assert!(counts[2] >= b.packing_crossbars);
+    }
+}
+
+/// A lossy ADC saturates each OU column sum at 2^R - 1 before the shifts.
+#[test]
+fn lossy_adc_saturates() {
+    let cfg = TileParams {
+        rows: Some(8),
+        cols: Some(8),
+        ou_rows: Some(8),
+        ou_cols: Some(2),
+        act_bits: Some(3),
+        dac_bits: Some(1),
+        adc_bits: Some(2),
+        xbars: Some(1),
+        inputs: Some(8),
+        outputs: Some(2),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    assert!(!cfg.derived.adc_lossless);
+    let mut xb = Crossbar::empty(&cfg);
+    // Column 0: all 8 rows are 1. Column 1: only row 0.
+    for r in 0..8 {
+        xb.cells[r * 8] = 1;
+    }
+    xb.cells[1] = 1;
+    xb.ops.push(Op {
+        row_window: 0,
+        col_window: 0,
+        inputs: (0..8).map(Some).collect(),
+        outputs: vec![Some(0), Some(1)],
+        shift: 2,
+        negative: false,
+    });
+    let prog = TileProgram { xbars: vec![xb] };
+    prog.validate(&cfg).unwrap();
+    // x = 5 = 0b101 everywhere: steps t=0 and t=2 drive all 8 rows.
+    let y = execute(&cfg, &prog, &[5; 8]);
+    // Column 0: sum 8 saturates to 3 in steps 0 and 2: (3<<0 + 3<<2) << 2 = 60.
+    assert_eq!(y[0], 60);
+    // Column 1: sum 1 (lossless): 5 << 2 = 20.
+    assert_eq!(y[1], 20);
+}
+
+/// The dense mapping of the default config allocates every logical crossbar.
+#[test]
+fn dense_counts_every_logical_crossbar() {
+    let cfg = TileConfig::default_config();
+    let w = WeightMatrix::zeros(300, 200);
+    let lp = map_matrix(&cfg, &w, Mapper::Dense);
+    // 3 row blocks x 2 column blocks x 7 slices x 2 signs.
+    assert_eq!(crossbars(&lp), 3 * 2 * 7 * 2);
+    assert_eq!(crossbars(&map_matrix(&cfg, &w, Mapper::Sme)), 0);
+}
