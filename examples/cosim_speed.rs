@@ -24,8 +24,14 @@ fn main() {
         s
     };
     let maxw = cfg.max_weight();
-    let data = (0..k * n).map(|_| (next() % (2 * maxw as u64 + 1)) as i32 - maxw as i32).collect();
-    let w = WeightMatrix { rows: k, cols: n, data };
+    let data = (0..k * n)
+        .map(|_| (next() % (2 * maxw as u64 + 1)) as i32 - maxw as i32)
+        .collect();
+    let w = WeightMatrix {
+        rows: k,
+        cols: n,
+        data,
+    };
     let lp = map_matrix(&cfg, &w, Mapper::Dense);
     let prog = &lp.tiles[0].program;
     let t0 = Instant::now();
@@ -34,7 +40,9 @@ fn main() {
     let t1 = Instant::now();
     let mut cycles = 0;
     for v in 0..nvec {
-        let x: Vec<u32> = (0..cfg.params.inputs).map(|_| next() as u32 & cfg.max_act()).collect();
+        let x: Vec<u32> = (0..cfg.params.inputs)
+            .map(|_| next() as u32 & cfg.max_act())
+            .collect();
         let (y, c) = tile.execute(&x);
         assert_eq!(y, golden::execute(&cfg, prog, &x), "vector {v}");
         cycles += c;

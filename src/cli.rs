@@ -141,6 +141,47 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Compile a network with the dense, SRE-style and SME mappers and report
+    /// crossbars, cycles, energy and bounds per layer and in total.
+    Map(MapArgs),
+}
+
+/// Arguments of `sme map`.
+#[derive(Args, Debug)]
+pub struct MapArgs {
+    /// Tile configuration.
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Built-in network (resnet18, resnet50, mobilenetv2, vgg16).
+    #[arg(long, conflicts_with = "onnx", required_unless_present = "onnx")]
+    pub net: Option<String>,
+    /// ONNX model file.
+    #[arg(long)]
+    pub onnx: Option<PathBuf>,
+    /// ONNX input shape CxHxW when the model leaves it dynamic (e.g. 3x48x192).
+    #[arg(long, value_name = "CxHxW")]
+    pub input_shape: Option<String>,
+    /// Bit-sparse pattern: khot, group or none.
+    #[arg(long, default_value = "khot")]
+    pub pattern: String,
+    /// Non-zero bits per weight (khot) or per OU window (group).
+    #[arg(long, default_value_t = 2)]
+    pub k: u32,
+    /// Seed of the synthetic weights of built-in networks.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Energy/area preset (isaac32, neurosim22).
+    #[arg(long, default_value = "isaac32")]
+    pub preset: String,
+    /// Write the full report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write one CSV row per layer.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Only the first N layers (quick looks).
+    #[arg(long)]
+    pub layers: Option<usize>,
 }
 
 /// Run the CLI; returns the process exit code.
@@ -185,5 +226,6 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Map(args) => crate::report::run_map(&args),
     }
 }

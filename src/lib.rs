@@ -12,8 +12,10 @@ pub mod config;
 #[cfg(feature = "cosim")]
 pub mod cosim;
 pub mod cosim_matrix;
+pub mod cost;
 pub mod golden;
 pub mod nets;
 pub mod outdir;
 pub mod program;
+pub mod report;
 pub mod rtlgen;

@@ -71,3 +71,16 @@ pub fn write_all(dir: &Path, files: &[(String, String)], force: bool) -> Result<
     }
     result
 }
+
+/// Write one file atomically: to a temporary name beside it, then rename.
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    fs::write(&tmp, text)?;
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}

@@ -11,8 +11,9 @@
 //! - [`Mapper::Sme`]: squeeze-out. The same strip compaction, then the
 //!   surviving strips of all logical crossbars of a tile slice are packed, in
 //!   whole OU windows, into as few physical crossbars as possible
-//!   (best-fit decreasing), then regrouped longest-first to balance the op
-//!   lists of the crossbars (makespan), within capacity.
+//!   (column windows filled in order, a strip split between windows where
+//!   one is full), then grouped: the windows are spread evenly over those
+//!   crossbars so the longest op list is ceil(windows / crossbars).
 //!
 //! Tile slices: a layer is cut into slices of at most `inputs` rows by
 //! `outputs` columns (the tile's buffers). Each slice is mapped on its own
@@ -327,216 +328,159 @@ fn map_sre(cfg: &TileConfig, s: &Slice, strips: &[Strip]) -> Vec<Crossbar> {
     xbars
 }
 
-/// A column window of a physical crossbar being filled.
-#[derive(Clone, Debug)]
-struct Bin {
-    /// Physical crossbar (slice-local) and column window.
+/// One piece of a strip placed in a physical crossbar: OU windows
+/// `[w0, w0 + nw)` of the strip (window i holds kept rows `[i*m, i*m + m)`)
+/// at row windows `[rw0, rw0 + nw)` of column window `cw` of crossbar `xbar`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Piece {
     xbar: u32,
     cw: u32,
-    /// Columns available.
-    width: u32,
-    /// Next free row window.
-    used: u32,
-    /// Strips placed: (strip index, first row window).
-    items: Vec<(usize, u32)>,
+    rw0: u32,
+    strip: usize,
+    w0: u32,
+    nw: u32,
 }
 
-/// Pack strips (heights in OU windows) into column windows, best-fit
-/// decreasing. Returns the bins (grouped by crossbar) and the crossbar count.
-fn pack(cfg: &TileConfig, strips: &[Strip]) -> (Vec<Bin>, u32) {
-    let p = &cfg.params;
-    let m = p.ou_rows;
-    let g = p.ou_cols;
-    let full = p.rows / m; // whole row windows per column window
-    let cwn = cfg.derived.col_windows;
-    let last_width = p.cols - (cwn - 1) * g;
-    let mut bins: Vec<Bin> = Vec::new();
-    // free[h] = bins with exactly h free whole windows (full-width / narrow).
-    let mut free_full: Vec<Vec<usize>> = vec![Vec::new(); full as usize + 1];
-    let mut free_narrow: Vec<Vec<usize>> = vec![Vec::new(); full as usize + 1];
-    let mut nxbars = 0u32;
-    let mut order: Vec<usize> = (0..strips.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(strips[i].rows.len()));
-    // A strip taller than a crossbar cannot happen: kept rows <= X_r, and
-    // ceil(k / m) <= full when m divides X_r; otherwise the partial window
-    // would be needed. Strips that need it are split by the caller.
-    for i in order {
-        let h = (strips[i].rows.len() as u32).div_ceil(m);
-        let width = strips[i].width;
-        let mut chosen = None;
-        'search: for f in h..=full {
-            if width <= last_width {
-                if let Some(b) = free_narrow[f as usize].pop() {
-                    chosen = Some(b);
-                    break 'search;
-                }
-            }
-            if let Some(b) = free_full[f as usize].pop() {
-                chosen = Some(b);
-                break 'search;
-            }
-        }
-        let b = match chosen {
-            Some(b) => b,
-            None => {
-                // Open a new crossbar.
-                let x = nxbars;
-                nxbars += 1;
-                let first = bins.len();
-                for cw in 0..cwn {
-                    let w = if cw + 1 == cwn { last_width } else { g };
-                    bins.push(Bin {
-                        xbar: x,
-                        cw,
-                        width: w,
-                        used: 0,
-                        items: Vec::new(),
-                    });
-                }
-                // Use the first bin that fits the width; file the others.
-                let mut pick = None;
-                for (bi, bin) in bins.iter().enumerate().skip(first) {
-                    if pick.is_none() && bin.width >= width {
-                        pick = Some(bi);
-                    } else {
-                        let list = if bin.width == g && last_width != g || bin.cw + 1 != cwn {
-                            &mut free_full
-                        } else {
-                            &mut free_narrow
-                        };
-                        list[full as usize].push(bi);
-                    }
-                }
-                pick.expect("a new crossbar has a column window wide enough")
-            }
-        };
-        let bin = &mut bins[b];
-        bin.items.push((i, bin.used));
-        bin.used += h;
-        let f = full - bin.used;
-        let narrow = bin.cw + 1 == cwn && last_width != g;
-        if f > 0 {
-            if narrow {
-                free_narrow[f as usize].push(b);
-            } else {
-                free_full[f as usize].push(b);
-            }
-        }
-    }
-    (bins, nxbars)
-}
-
-/// Regroup strips over `n` crossbars longest-first (LPT): each strip goes to
-/// the least-loaded crossbar with a column window that fits it. Returns
-/// `None` if some strip does not fit anywhere.
-fn regroup(cfg: &TileConfig, strips: &[Strip], n: u32) -> Option<Vec<Bin>> {
+/// Pack the strips' OU windows into physical crossbars, filling column
+/// windows in order and splitting a strip between column windows where one
+/// is full (a strip's windows are independent ops, so a split costs
+/// nothing). At most `target` windows go into one crossbar. Strips wider than
+/// a narrow last column window (when g does not divide X_c) never go there.
+/// Returns the pieces and the crossbar count.
+fn fill(cfg: &TileConfig, strips: &[Strip], target: u32) -> (Vec<Piece>, u32) {
     let p = &cfg.params;
     let m = p.ou_rows;
     let g = p.ou_cols;
     let full = p.rows / m;
     let cwn = cfg.derived.col_windows;
     let last_width = p.cols - (cwn - 1) * g;
-    let mut bins: Vec<Bin> = (0..n)
-        .flat_map(|x| {
-            (0..cwn).map(move |cw| Bin {
-                xbar: x,
-                cw,
-                width: if cw + 1 == cwn { last_width } else { g },
-                used: 0,
-                items: Vec::new(),
-            })
-        })
-        .collect();
-    let mut load = vec![0u32; n as usize];
+    let narrow_exists = last_width < g;
+    let wide_bins = cwn - narrow_exists as u32;
+    let mut load: Vec<u32> = Vec::new();
+    let mut pieces = Vec::new();
+    // Narrow column windows with room: (crossbar, used windows).
+    let mut narrow: std::collections::VecDeque<(u32, u32)> = Default::default();
+    // The wide column window being filled: (crossbar, cw, used windows).
+    let mut cursor: Option<(u32, u32, u32)> = None;
+    let can_narrow = |st: &Strip| narrow_exists && st.width <= last_width;
+    // Wide strips first, then those that fit a narrow window; taller first.
     let mut order: Vec<usize> = (0..strips.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(strips[i].rows.len()));
+    order.sort_by_key(|&i| {
+        (
+            can_narrow(&strips[i]),
+            std::cmp::Reverse(strips[i].rows.len()),
+            i,
+        )
+    });
     for i in order {
-        let h = (strips[i].rows.len() as u32).div_ceil(m);
-        let width = strips[i].width;
-        // Crossbars by load, then index.
-        let mut best: Option<(u32, usize)> = None;
-        for x in 0..n as usize {
-            if best.is_some_and(|(l, _)| load[x] >= l) {
-                continue;
-            }
-            // Best-fit column window inside crossbar x.
-            let base = x * cwn as usize;
-            let mut fit: Option<usize> = None;
-            for b in base..base + cwn as usize {
-                let bin = &bins[b];
-                if bin.width >= width && bin.used + h <= full {
-                    if fit.is_none_or(|f| bins[f].used < bin.used) {
-                        fit = Some(b);
+        let st = &strips[i];
+        let mut rem = (st.rows.len() as u32).div_ceil(m);
+        let mut w0 = 0;
+        while rem > 0 {
+            if can_narrow(st) {
+                if let Some(&(x, used)) = narrow.front() {
+                    let room = (full - used).min(target.saturating_sub(load[x as usize]));
+                    if room == 0 {
+                        narrow.pop_front();
+                        continue;
                     }
+                    let take = room.min(rem);
+                    pieces.push(Piece {
+                        xbar: x,
+                        cw: cwn - 1,
+                        rw0: used,
+                        strip: i,
+                        w0,
+                        nw: take,
+                    });
+                    narrow.front_mut().unwrap().1 += take;
+                    load[x as usize] += take;
+                    rem -= take;
+                    w0 += take;
+                    continue;
                 }
             }
-            if let Some(b) = fit {
-                best = Some((load[x], b));
+            let room = |c: Option<(u32, u32, u32)>, load: &[u32]| {
+                c.map_or(0, |(x, _, used)| {
+                    (full - used).min(target.saturating_sub(load[x as usize]))
+                })
+            };
+            if room(cursor, &load) == 0 {
+                cursor = match cursor {
+                    Some((x, cw, _)) if cw + 1 < wide_bins && load[x as usize] < target => {
+                        Some((x, cw + 1, 0))
+                    }
+                    _ => {
+                        load.push(0);
+                        let x = load.len() as u32 - 1;
+                        if narrow_exists {
+                            narrow.push_back((x, 0));
+                        }
+                        if wide_bins == 0 {
+                            // Only a narrow window exists; handled above.
+                            None
+                        } else {
+                            Some((x, 0, 0))
+                        }
+                    }
+                };
+                if cursor.is_none() {
+                    assert!(can_narrow(st), "a strip wider than every column window");
+                    continue;
+                }
             }
-        }
-        let (_, b) = best?;
-        let bin = &mut bins[b];
-        bin.items.push((i, bin.used));
-        bin.used += h;
-        load[bin.xbar as usize] += h;
-    }
-    Some(bins)
-}
-
-fn makespan(bins: &[Bin], n: u32) -> u32 {
-    let mut load = vec![0u32; n as usize];
-    for b in bins {
-        load[b.xbar as usize] += b.used;
-    }
-    load.into_iter().max().unwrap_or(0)
-}
-
-/// Split strips that need more whole row windows than a crossbar has (only
-/// possible when m does not divide X_r).
-fn split_tall(cfg: &TileConfig, strips: Vec<Strip>) -> Vec<Strip> {
-    let p = &cfg.params;
-    let cap = (p.rows / p.ou_rows * p.ou_rows) as usize;
-    let mut out = Vec::with_capacity(strips.len());
-    for st in strips {
-        if st.rows.len() <= cap {
-            out.push(st);
-        } else {
-            for chunk in st.rows.chunks(cap) {
-                let mut part = st.clone();
-                part.rows = chunk.to_vec();
-                out.push(part);
-            }
+            let (x, cw, used) = cursor.unwrap();
+            let take = room(cursor, &load).min(rem);
+            pieces.push(Piece {
+                xbar: x,
+                cw,
+                rw0: used,
+                strip: i,
+                w0,
+                nw: take,
+            });
+            cursor = Some((x, cw, used + take));
+            load[x as usize] += take;
+            rem -= take;
+            w0 += take;
         }
     }
-    out
+    (pieces, load.len() as u32)
 }
 
-/// SME mapping of one slice: squeeze, pack, regroup.
+/// SME mapping of one slice: squeeze (done by the caller), pack into as few
+/// crossbars as possible, then group: spread the windows evenly over those
+/// crossbars (longest op list ceil(windows / crossbars)) when that still
+/// fits them.
 fn map_sme(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>) -> Vec<Crossbar> {
-    let strips = split_tall(cfg, strips);
     if strips.is_empty() {
         return Vec::new();
     }
-    let (packed, n) = pack(cfg, &strips);
-    let bins = match regroup(cfg, &strips, n) {
-        Some(r) if makespan(&r, n) < makespan(&packed, n) => r,
-        _ => packed,
-    };
-    let mut xbars: Vec<Crossbar> = (0..n).map(|_| Crossbar::empty(cfg)).collect();
-    let m = cfg.params.ou_rows;
-    let g = cfg.params.ou_cols;
-    // Ops in a deterministic order: by column window, then row window.
-    let mut placed: Vec<(u32, u32, u32, usize)> = Vec::new();
-    for b in &bins {
-        for &(i, rw0) in &b.items {
-            placed.push((b.xbar, b.cw, rw0, i));
+    let p = &cfg.params;
+    let m = p.ou_rows as usize;
+    let cap = p.rows / p.ou_rows * cfg.derived.col_windows;
+    let (mut pieces, n) = fill(cfg, &strips, cap);
+    let windows: u32 = pieces.iter().map(|pc| pc.nw).sum();
+    let balanced = windows.div_ceil(n);
+    if balanced < cap {
+        let (bp, bn) = fill(cfg, &strips, balanced);
+        if bn <= n {
+            pieces = bp;
         }
     }
-    placed.sort_unstable();
-    for (x, cw, rw0, i) in placed {
-        let xb = &mut xbars[x as usize];
-        place_cells(cfg, s, &strips[i], xb, rw0 * m, cw * g);
-        strip_ops(cfg, &strips[i], rw0, cw, &mut xb.ops);
+    let mut xbars: Vec<Crossbar> = (0..n).map(|_| Crossbar::empty(cfg)).collect();
+    pieces.sort_unstable();
+    for pc in pieces {
+        let st = &strips[pc.strip];
+        let lo = pc.w0 as usize * m;
+        let hi = ((pc.w0 + pc.nw) as usize * m).min(st.rows.len());
+        let part = Strip {
+            rows: st.rows[lo..hi].to_vec(),
+            ..st.clone()
+        };
+        let xb = &mut xbars[pc.xbar as usize];
+        place_cells(cfg, s, &part, xb, pc.rw0 * p.ou_rows, pc.cw * p.ou_cols);
+        strip_ops(cfg, &part, pc.rw0, pc.cw, &mut xb.ops);
     }
     xbars
 }

@@ -3,5 +3,6 @@
 //! bounds.
 
 pub mod map;
+pub mod network;
 pub mod pattern;
 pub mod quant;

@@ -1,0 +1,223 @@
+//! Cost model: crossbars, OU ops, cycles, ADC conversions, energy and area of
+//! a compiled layer, with named energy/area presets that cite their sources.
+//!
+//! Cycles are exactly the cycles the generated RTL takes (see
+//! [`crate::golden::cycles`]): per input vector, the slowest tile of the
+//! layer (tiles run concurrently) takes `steps x longest op list + latency`.
+//! A layer's cycles for one inference are `vectors x` that (the input vectors
+//! of a conv are its output pixels; input loading and output reading are not
+//! counted).
+
+use crate::config::TileConfig;
+use crate::golden;
+use crate::program::LayerProgram;
+use serde::Serialize;
+
+/// Energy/area figures of one technology, each with its source.
+#[derive(Clone, Debug, Serialize)]
+pub struct Preset {
+    /// Preset name (`--preset`).
+    pub name: &'static str,
+    /// Where the figures come from.
+    pub source: &'static str,
+    /// ADC energy (pJ per conversion) by resolution, (bits, pJ); interpolated
+    /// linearly, extrapolated from the nearest two points.
+    pub adc_pj: &'static [(u32, f64)],
+    /// ADC area (um^2) by resolution.
+    pub adc_um2: &'static [(u32, f64)],
+    /// DAC energy per row drive per DAC bit (pJ).
+    pub dac_pj_per_bit: f64,
+    /// DAC area per row per DAC bit (um^2).
+    pub dac_um2_per_bit: f64,
+    /// Crossbar read energy per cell-activation (pJ): one cell of one OU read.
+    pub cell_read_pj: f64,
+    /// Crossbar area per cell (um^2).
+    pub cell_um2: f64,
+    /// Shift-and-add energy per ADC conversion (pJ).
+    pub shift_add_pj: f64,
+    /// Shift-and-add area per ADC lane (um^2).
+    pub shift_add_um2: f64,
+}
+
+/// ISAAC 32 nm (Shafiee et al., ISCA 2016), component values as tabulated in
+/// the Accelergy hwcomponents library (isaac.py): ADC 4-8 b; DAC 1 b 0.417 pJ,
+/// 0.166 um^2; shift-and-add 0.021 pJ, 60 um^2; crossbar 128x128 2-bit cells
+/// 0.3 mW over a 128 ns read (PUMA constants), 25 um^2.
+pub const ISAAC_32NM: Preset = Preset {
+    name: "isaac32",
+    source: "ISAAC 32 nm (ISCA 2016) via Accelergy isaac.py and PUMA crossbar constants",
+    adc_pj: &[(4, 0.79), (5, 0.99), (6, 1.20), (7, 1.42), (8, 1.67)],
+    adc_um2: &[(4, 361.0), (5, 477.0), (6, 627.0), (7, 845.0), (8, 1200.0)],
+    dac_pj_per_bit: 0.417,
+    dac_um2_per_bit: 0.166,
+    // 0.3 mW x 128 ns = 38.4 pJ per full 128x128 read.
+    cell_read_pj: 0.3e-3 * 128e-9 / 16384.0 * 1e12,
+    cell_um2: 25.0 / 16384.0,
+    shift_add_pj: 0.021,
+    shift_add_um2: 60.0,
+};
+
+/// NeuroSim 22 nm SAR ADC (DNN+NeuroSim V1.4 SarADC model: about 42 fJ at
+/// 5 b and 78 fJ at 8 b); every other component as in [`ISAAC_32NM`]
+/// (NeuroSim's own array/periphery numbers are not in REFERENCES.md).
+pub const NEUROSIM_22NM: Preset = Preset {
+    name: "neurosim22",
+    source: "ADC: DNN+NeuroSim V1.4 SarADC 22 nm; other components: ISAAC 32 nm (Accelergy isaac.py, PUMA)",
+    adc_pj: &[(5, 0.042), (8, 0.078)],
+    adc_um2: &[(4, 361.0), (5, 477.0), (6, 627.0), (7, 845.0), (8, 1200.0)],
+    dac_pj_per_bit: 0.417,
+    dac_um2_per_bit: 0.166,
+    cell_read_pj: 0.3e-3 * 128e-9 / 16384.0 * 1e12,
+    cell_um2: 25.0 / 16384.0,
+    shift_add_pj: 0.021,
+    shift_add_um2: 60.0,
+};
+
+/// All presets.
+pub const PRESETS: [&Preset; 2] = [&ISAAC_32NM, &NEUROSIM_22NM];
+
+/// Look a preset up by name.
+pub fn preset(name: &str) -> Result<&'static Preset, String> {
+    PRESETS
+        .iter()
+        .copied()
+        .find(|p| p.name == name)
+        .ok_or_else(|| {
+            format!(
+                "unknown preset `{name}`: valid {}",
+                PRESETS
+                    .iter()
+                    .map(|p| p.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+fn interp(table: &[(u32, f64)], bits: u32) -> f64 {
+    if table.len() == 1 {
+        return table[0].1;
+    }
+    let x = bits as f64;
+    // Segment containing x, or the nearest end segment.
+    let i = table
+        .windows(2)
+        .position(|w| x <= w[1].0 as f64)
+        .unwrap_or(table.len() - 2);
+    let (x0, y0) = (table[i].0 as f64, table[i].1);
+    let (x1, y1) = (table[i + 1].0 as f64, table[i + 1].1);
+    (y0 + (y1 - y0) * (x - x0) / (x1 - x0)).max(0.0)
+}
+
+impl Preset {
+    /// Energy of one ADC conversion at `bits` (pJ).
+    pub fn adc_energy(&self, bits: u32) -> f64 {
+        interp(self.adc_pj, bits)
+    }
+
+    /// Area of one ADC at `bits` (um^2).
+    pub fn adc_area(&self, bits: u32) -> f64 {
+        interp(self.adc_um2, bits)
+    }
+}
+
+/// Costs of one mapping of one layer for one inference.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Cost {
+    /// Physical crossbars allocated.
+    pub crossbars: u64,
+    /// Tiles.
+    pub tiles: u64,
+    /// OU ops per input vector (all crossbars, all steps).
+    pub ops_per_vector: u64,
+    /// Longest op list over all crossbars (ops per step).
+    pub makespan_ops: u64,
+    /// Cycles per input vector (the slowest tile; what the RTL takes).
+    pub cycles_per_vector: u64,
+    /// Cycles for one inference: vectors x cycles per vector.
+    pub cycles: u64,
+    /// ADC conversions for one inference.
+    pub adc_conversions: u64,
+    /// DAC row drives for one inference.
+    pub dac_drives: u64,
+    /// Energy for one inference (pJ).
+    pub energy_pj: f64,
+    /// Area of the allocated crossbars with their periphery (um^2).
+    pub area_um2: f64,
+}
+
+impl Cost {
+    /// Add another layer's costs (cycles add: layers run one after another).
+    pub fn add(&mut self, o: &Cost) {
+        self.crossbars += o.crossbars;
+        self.tiles += o.tiles;
+        self.ops_per_vector += o.ops_per_vector;
+        self.makespan_ops = self.makespan_ops.max(o.makespan_ops);
+        self.cycles_per_vector += o.cycles_per_vector;
+        self.cycles += o.cycles;
+        self.adc_conversions += o.adc_conversions;
+        self.dac_drives += o.dac_drives;
+        self.energy_pj += o.energy_pj;
+        self.area_um2 += o.area_um2;
+    }
+}
+
+/// Cost of a compiled layer for `vectors` input vectors.
+pub fn layer_cost(cfg: &TileConfig, lp: &LayerProgram, vectors: u64, preset: &Preset) -> Cost {
+    let p = &cfg.params;
+    let steps = cfg.derived.steps as u64;
+    let (mut ops, mut conv, mut drives, mut xbars) = (0u64, 0u64, 0u64, 0u64);
+    for t in &lp.tiles {
+        xbars += t.program.xbars.len() as u64;
+        for xb in &t.program.xbars {
+            ops += xb.ops.len() as u64;
+            for op in &xb.ops {
+                conv += op.outputs.iter().filter(|o| o.is_some()).count() as u64;
+                drives += op.inputs.iter().filter(|i| i.is_some()).count() as u64;
+            }
+        }
+    }
+    let makespan = lp
+        .tiles
+        .iter()
+        .map(|t| t.program.max_ops() as u64)
+        .max()
+        .unwrap_or(0);
+    let cycles_per_vector = lp
+        .tiles
+        .iter()
+        .map(|t| golden::cycles(cfg, &t.program))
+        .max()
+        .unwrap_or(0);
+    let adc_conversions = conv * steps * vectors;
+    let dac_drives = drives * steps * vectors;
+    let ou_cells = ops * steps * vectors * (p.ou_rows * p.ou_cols) as u64;
+    let energy_pj = adc_conversions as f64 * (preset.adc_energy(p.adc_bits) + preset.shift_add_pj)
+        + dac_drives as f64 * preset.dac_pj_per_bit * p.dac_bits as f64
+        + ou_cells as f64 * preset.cell_read_pj * (p.cell_bits as f64 / 2.0).max(0.5);
+    let per_xbar_area = (p.rows * p.cols) as f64 * preset.cell_um2 * (p.cell_bits as f64 / 2.0)
+        + p.ou_cols as f64 * (preset.adc_area(p.adc_bits) + preset.shift_add_um2)
+        + p.rows as f64 * preset.dac_um2_per_bit * p.dac_bits as f64;
+    Cost {
+        crossbars: xbars,
+        tiles: lp.tiles.len() as u64,
+        ops_per_vector: ops * steps,
+        makespan_ops: makespan,
+        cycles_per_vector,
+        cycles: cycles_per_vector * vectors,
+        adc_conversions,
+        dac_drives,
+        energy_pj,
+        area_um2: xbars as f64 * per_xbar_area,
+    }
+}
+
+/// Speedup of `x` over `base` at equal crossbar budget: the ratio of
+/// throughput per crossbar, `(cycles_base x crossbars_base) / (cycles_x x
+/// crossbars_x)`. It is the throughput ratio when both mappings are given the
+/// same number of crossbars and replicate their weights to fill it.
+pub fn speedup_equal_budget(base: &Cost, x: &Cost) -> f64 {
+    let b = base.cycles as f64 * base.crossbars as f64;
+    let s = x.cycles as f64 * x.crossbars as f64;
+    if s == 0.0 { f64::INFINITY } else { b / s }
+}

@@ -1,0 +1,128 @@
+//! `sme map` end to end: real ONNX model, built-in networks, JSON/CSV output,
+//! bad input, and the packer's distance to the packing bound on ResNet-50.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn sme() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sme"))
+}
+
+fn shared(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("sme-map-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn map_real_onnx_model_writes_json_and_csv() {
+    let model = shared("models/ppocr_mobile_v2_cls.onnx");
+    assert!(
+        model.is_file(),
+        "{} missing (CI lays ../shared beside the checkout)",
+        model.display()
+    );
+    let (json, csv) = (tmp("ppocr.json"), tmp("ppocr.csv"));
+    let out = sme()
+        .args(["map", "--onnx"])
+        .arg(&model)
+        .args([
+            "--input-shape",
+            "3x48x192",
+            "--pattern",
+            "group",
+            "--k",
+            "2",
+            "--xbar",
+            "64",
+            "--json",
+        ])
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let layers = doc["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 54);
+    let t = &doc["totals"];
+    for m in ["dense", "sre", "sme"] {
+        for k in ["crossbars", "cycles", "energy_pj"] {
+            assert!(t[m][k].as_f64().unwrap() > 0.0, "totals.{m}.{k}");
+        }
+    }
+    for k in ["cell_crossbars", "packing_crossbars", "cycles"] {
+        assert!(t["bounds"][k].as_u64().unwrap() > 0, "bounds.{k}");
+    }
+    let (d, s) = (
+        t["dense"]["crossbars"].as_u64().unwrap(),
+        t["sme"]["crossbars"].as_u64().unwrap(),
+    );
+    assert!(s <= d && s >= t["bounds"]["packing_crossbars"].as_u64().unwrap());
+    assert!(s >= t["bounds"]["cell_crossbars"].as_u64().unwrap());
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(rows.lines().count(), 55);
+    std::fs::remove_file(json).unwrap();
+    std::fs::remove_file(csv).unwrap();
+}
+
+#[test]
+fn map_rejects_bad_input() {
+    for args in [
+        vec!["map", "--onnx", "/nonexistent/model.onnx"],
+        vec!["map", "--net", "alexnet"],
+        vec!["map", "--net", "resnet18", "--k", "0"],
+        vec!["map", "--net", "resnet18", "--pattern", "ternary"],
+        vec!["map", "--net", "resnet18", "--preset", "nope"],
+        vec!["map"],
+    ] {
+        let out = sme().args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.is_empty(),
+            "{args:?}: {err}"
+        );
+    }
+    // A file that is not ONNX.
+    let junk = tmp("junk.onnx");
+    std::fs::write(&junk, b"definitely not protobuf \xff\xff\xff").unwrap();
+    let out = sme().args(["map", "--onnx"]).arg(&junk).output().unwrap();
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    std::fs::remove_file(junk).unwrap();
+}
+
+/// The SME packer comes within 5 % of the packing bound on all of ResNet-50.
+#[test]
+fn resnet50_packing_within_five_percent_of_bound() {
+    use sme::compiler::network::{compile_layer, pattern_for};
+    let cfg = sme::config::TileConfig::default_config();
+    let mut net = sme::nets::builtin_shapes("resnet50").unwrap();
+    let pattern = pattern_for(&cfg, "khot", 2).unwrap();
+    let (mut sme_x, mut bound, mut dense_x) = (0u64, 0u64, 0u64);
+    for (i, layer) in net.layers.iter_mut().enumerate() {
+        sme::nets::synthesize(layer, 1 + i as u64);
+        let r = compile_layer(&cfg, layer, &pattern, &sme::cost::ISAAC_32NM);
+        layer.weights = Vec::new();
+        sme_x += r.sme.crossbars;
+        bound += r.bounds.packing_crossbars;
+        dense_x += r.dense.crossbars;
+    }
+    println!("resnet50 khot2: dense {dense_x} sme {sme_x} packing bound {bound}");
+    assert!(
+        sme_x as f64 <= 1.05 * bound as f64,
+        "sme {sme_x} vs packing bound {bound}"
+    );
+    assert!(sme_x < dense_x);
+}
