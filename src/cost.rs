@@ -64,13 +64,7 @@ pub const NEUROSIM_22NM: Preset = Preset {
     name: "neurosim22",
     source: "ADC: DNN+NeuroSim V1.4 SarADC 22 nm; other components: ISAAC 32 nm (Accelergy isaac.py, PUMA)",
     adc_pj: &[(5, 0.042), (8, 0.078)],
-    adc_um2: &[(4, 361.0), (5, 477.0), (6, 627.0), (7, 845.0), (8, 1200.0)],
-    dac_pj_per_bit: 0.417,
-    dac_um2_per_bit: 0.166,
-    cell_read_pj: 0.3e-3 * 128e-9 / 16384.0 * 1e12,
-    cell_um2: 25.0 / 16384.0,
-    shift_add_pj: 0.021,
-    shift_add_um2: 60.0,
+    ..ISAAC_32NM
 };
 
 /// All presets.
