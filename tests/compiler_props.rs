@@ -3,7 +3,7 @@
 //! bounds; a lossy ADC saturates as documented.
 
 use proptest::prelude::*;
-use sme::compiler::map::{Mapper, bounds, crossbars, map_matrix};
+use sme::compiler::map::{Mapper, bounds, crossbars, map_all, map_matrix};
 use sme::config::{TileConfig, TileParams};
 use sme::golden::{execute, execute_layer};
 use sme::program::{Crossbar, Op, TileProgram, WeightMatrix};
@@ -120,6 +120,12 @@ proptest! {
             prop_assert!(n >= b.cell_crossbars, "{:?}: {} < cell bound {}", mapper, n, b.cell_crossbars);
             counts.push(n);
         }
+        // The one-pass flow used by `sme map` gives the same programs and bounds.
+        let (d, r, s, b2) = map_all(&cfg, &w);
+        prop_assert_eq!(&d, &map_matrix(&cfg, &w, Mapper::Dense));
+        prop_assert_eq!(&r, &map_matrix(&cfg, &w, Mapper::Sre));
+        prop_assert_eq!(&s, &map_matrix(&cfg, &w, Mapper::Sme));
+        prop_assert_eq!(&b2, &b);
         // SME never uses more crossbars than dense, nor than SRE.
         prop_assert!(counts[2] <= counts[0]);
         prop_assert!(counts[2] <= counts[1]);

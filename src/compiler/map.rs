@@ -505,22 +505,84 @@ pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerPr
                 if sme.len() <= sre.len() { sme } else { sre }
             }
         };
-        let input_map: Vec<u32> = (s.r0..s.r0 + s.nr).map(|r| r as u32).collect();
-        let output_map: Vec<u32> = (s.c0..s.c0 + s.nc).map(|c| c as u32).collect();
-        let mut it = xbars.into_iter().peekable();
-        while it.peek().is_some() {
-            let chunk: Vec<Crossbar> = it.by_ref().take(n).collect();
-            tiles.push(MappedTile {
-                program: TileProgram { xbars: chunk },
-                input_map: input_map.clone(),
-                output_map: output_map.clone(),
-            });
-        }
+        push_tiles(&mut tiles, &s, xbars, n);
     });
     LayerProgram {
         rows: w.rows,
         cols: w.cols,
         tiles,
+    }
+}
+
+/// All three mappings and the bounds of one matrix, squeezing every slice
+/// once (the dense mapping runs on a second thread). Equal to calling
+/// [`map_matrix`] for each mapper and [`bounds`].
+pub fn map_all(
+    cfg: &TileConfig,
+    w: &WeightMatrix,
+) -> (LayerProgram, LayerProgram, LayerProgram, Bounds) {
+    std::thread::scope(|scope| {
+        let dense = scope.spawn(|| map_matrix(cfg, w, Mapper::Dense));
+        let n = cfg.params.xbars as usize;
+        let (mut sre_tiles, mut sme_tiles) = (Vec::new(), Vec::new());
+        let mut b = Bounds::default();
+        let m = cfg.params.ou_rows as u64;
+        for_each_slice(cfg, w, |s| {
+            let strips = squeeze(cfg, &s);
+            b.squeezed_windows += strips
+                .iter()
+                .map(|st| (st.rows.len() as u64).div_ceil(m))
+                .sum::<u64>();
+            let sre = map_sre(cfg, &s, &strips);
+            let sme = map_sme(cfg, &s, strips);
+            let sme = if sme.len() <= sre.len() {
+                sme
+            } else {
+                sre.clone()
+            };
+            push_tiles(&mut sre_tiles, &s, sre, n);
+            push_tiles(&mut sme_tiles, &s, sme, n);
+        });
+        let cbits = cfg.params.cell_bits;
+        b.nonzero_cells = w
+            .data
+            .iter()
+            .map(|&v| {
+                (0..cfg.derived.slices)
+                    .filter(|&p| cell_of(v, p, cbits) != 0)
+                    .count() as u64
+            })
+            .sum();
+        let cap = (cfg.params.rows * cfg.params.cols) as u64;
+        b.cell_crossbars = b.nonzero_cells.div_ceil(cap);
+        let slots = cfg.derived.row_windows as u64 * cfg.derived.col_windows as u64;
+        b.packing_crossbars = b.squeezed_windows.div_ceil(slots);
+        let lp = |tiles| LayerProgram {
+            rows: w.rows,
+            cols: w.cols,
+            tiles,
+        };
+        (
+            dense.join().expect("dense mapping thread"),
+            lp(sre_tiles),
+            lp(sme_tiles),
+            b,
+        )
+    })
+}
+
+/// Group a slice's crossbars N at a time into tiles.
+fn push_tiles(tiles: &mut Vec<MappedTile>, s: &Slice, xbars: Vec<Crossbar>, n: usize) {
+    let input_map: Vec<u32> = (s.r0..s.r0 + s.nr).map(|r| r as u32).collect();
+    let output_map: Vec<u32> = (s.c0..s.c0 + s.nc).map(|c| c as u32).collect();
+    let mut it = xbars.into_iter().peekable();
+    while it.peek().is_some() {
+        let chunk: Vec<Crossbar> = it.by_ref().take(n).collect();
+        tiles.push(MappedTile {
+            program: TileProgram { xbars: chunk },
+            input_map: input_map.clone(),
+            output_map: output_map.clone(),
+        });
     }
 }
 

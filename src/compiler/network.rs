@@ -8,7 +8,7 @@
 //! these layers fill crossbars poorly), SRE-style and SME squeeze the zeros
 //! out.
 
-use crate::compiler::map::{Bounds, Mapper, bounds, map_matrix};
+use crate::compiler::map::{Bounds, map_all};
 use crate::compiler::pattern::{Pattern, project_int, zero_bit_fraction};
 use crate::compiler::quant::{Granularity, Quantized, dequantize, quantize, sqnr_db};
 use crate::config::TileConfig;
@@ -124,17 +124,12 @@ pub fn report_matrix(
     preset: &Preset,
 ) -> LayerReport {
     let vectors = layer.vectors as u64;
-    let mut costs = Vec::new();
-    let mut sme_xbars = 0;
-    for mapper in Mapper::ALL {
-        let lp = map_matrix(cfg, q, mapper);
-        let c = layer_cost(cfg, &lp, vectors, preset);
-        if mapper == Mapper::Sme {
-            sme_xbars = c.crossbars;
-        }
-        costs.push(c);
-    }
-    let b = bounds(cfg, q);
+    let (dense, sre, sme, b) = map_all(cfg, q);
+    let mut costs: Vec<Cost> = [dense, sre, sme]
+        .iter()
+        .map(|lp| layer_cost(cfg, lp, vectors, preset))
+        .collect();
+    let sme_xbars = costs[2].crossbars;
     let per_vec = cfg.derived.steps as u64 * b.squeezed_windows.div_ceil(sme_xbars.max(1))
         + cfg.derived.latency as u64;
     LayerReport {
