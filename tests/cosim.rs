@@ -7,7 +7,7 @@
 #![cfg(feature = "cosim")]
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use sme::compiler::map::{Mapper, map_matrix};
 use sme::config::TileConfig;
 use sme::cosim::{IdleGen, MODELS, Tile};
