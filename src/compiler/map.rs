@@ -170,27 +170,53 @@ fn squeeze(cfg: &TileConfig, s: &Slice) -> Vec<Strip> {
 
 /// The bounds of a whole weight matrix under `cfg`.
 pub fn bounds(cfg: &TileConfig, w: &WeightMatrix) -> Bounds {
-    let p = &cfg.params;
-    let mut b = Bounds::default();
-    let cbits = p.cell_bits;
-    for &v in &w.data {
-        for plane in 0..cfg.derived.slices {
-            if cell_of(v, plane, cbits) != 0 {
-                b.nonzero_cells += 1;
-            }
-        }
-    }
-    let cap = (p.rows * p.cols) as u64;
-    let m = p.ou_rows as u64;
+    let mut windows = 0;
     for_each_slice(cfg, w, |s| {
-        for st in squeeze(cfg, &s) {
-            b.squeezed_windows += (st.rows.len() as u64).div_ceil(m);
-        }
+        windows += squeezed_windows(cfg, &squeeze(cfg, &s))
     });
-    b.cell_crossbars = b.nonzero_cells.div_ceil(cap);
+    finish_bounds(cfg, w, windows)
+}
+
+/// OU windows of squeezed strips: sum of ceil(kept rows / m).
+fn squeezed_windows(cfg: &TileConfig, strips: &[Strip]) -> u64 {
+    let m = cfg.params.ou_rows as u64;
+    strips
+        .iter()
+        .map(|st| (st.rows.len() as u64).div_ceil(m))
+        .sum()
+}
+
+/// Complete the bounds from the squeezed window count.
+fn finish_bounds(cfg: &TileConfig, w: &WeightMatrix, squeezed_windows: u64) -> Bounds {
+    let p = &cfg.params;
+    let nonzero_cells = w
+        .data
+        .iter()
+        .map(|&v| {
+            (0..cfg.derived.slices)
+                .filter(|&pl| cell_of(v, pl, p.cell_bits) != 0)
+                .count() as u64
+        })
+        .sum::<u64>();
     let slots = cfg.derived.row_windows as u64 * cfg.derived.col_windows as u64;
-    b.packing_crossbars = b.squeezed_windows.div_ceil(slots);
-    b
+    Bounds {
+        nonzero_cells,
+        cell_crossbars: nonzero_cells.div_ceil((p.rows * p.cols) as u64),
+        squeezed_windows,
+        packing_crossbars: squeezed_windows.div_ceil(slots),
+    }
+}
+
+/// SME layout of a slice, or its SRE layout when that is smaller (the packer
+/// uses whole row windows only, so when m does not divide X_r the in-place
+/// layout can win).
+fn sme_or_sre(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>, sre: &[Crossbar]) -> Vec<Crossbar> {
+    let sme = map_sme(cfg, s, strips);
+    if sme.len() <= sre.len() {
+        sme
+    } else {
+        sre.to_vec()
+    }
 }
 
 fn for_each_slice<'a>(cfg: &TileConfig, w: &'a WeightMatrix, mut f: impl FnMut(Slice<'a>)) {
@@ -496,13 +522,9 @@ pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerPr
             Mapper::Dense => map_dense(cfg, &s),
             Mapper::Sre => map_sre(cfg, &s, &squeeze(cfg, &s)),
             Mapper::Sme => {
-                // The packer uses whole row windows only; when m does not
-                // divide X_r the in-place (SRE) layout can be smaller: keep
-                // whichever uses fewer crossbars.
                 let strips = squeeze(cfg, &s);
                 let sre = map_sre(cfg, &s, &strips);
-                let sme = map_sme(cfg, &s, strips);
-                if sme.len() <= sre.len() { sme } else { sre }
+                sme_or_sre(cfg, &s, strips, &sre)
             }
         };
         push_tiles(&mut tiles, &s, xbars, n);
@@ -525,38 +547,16 @@ pub fn map_all(
         let dense = scope.spawn(|| map_matrix(cfg, w, Mapper::Dense));
         let n = cfg.params.xbars as usize;
         let (mut sre_tiles, mut sme_tiles) = (Vec::new(), Vec::new());
-        let mut b = Bounds::default();
-        let m = cfg.params.ou_rows as u64;
+        let mut windows = 0;
         for_each_slice(cfg, w, |s| {
             let strips = squeeze(cfg, &s);
-            b.squeezed_windows += strips
-                .iter()
-                .map(|st| (st.rows.len() as u64).div_ceil(m))
-                .sum::<u64>();
+            windows += squeezed_windows(cfg, &strips);
             let sre = map_sre(cfg, &s, &strips);
-            let sme = map_sme(cfg, &s, strips);
-            let sme = if sme.len() <= sre.len() {
-                sme
-            } else {
-                sre.clone()
-            };
+            let sme = sme_or_sre(cfg, &s, strips, &sre);
             push_tiles(&mut sre_tiles, &s, sre, n);
             push_tiles(&mut sme_tiles, &s, sme, n);
         });
-        let cbits = cfg.params.cell_bits;
-        b.nonzero_cells = w
-            .data
-            .iter()
-            .map(|&v| {
-                (0..cfg.derived.slices)
-                    .filter(|&p| cell_of(v, p, cbits) != 0)
-                    .count() as u64
-            })
-            .sum();
-        let cap = (cfg.params.rows * cfg.params.cols) as u64;
-        b.cell_crossbars = b.nonzero_cells.div_ceil(cap);
-        let slots = cfg.derived.row_windows as u64 * cfg.derived.col_windows as u64;
-        b.packing_crossbars = b.squeezed_windows.div_ceil(slots);
+        let b = finish_bounds(cfg, w, windows);
         let lp = |tiles| LayerProgram {
             rows: w.rows,
             cols: w.cols,
