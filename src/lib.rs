@@ -19,3 +19,4 @@ pub mod outdir;
 pub mod program;
 pub mod report;
 pub mod rtlgen;
+pub mod weights;

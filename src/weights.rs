@@ -1,0 +1,207 @@
+//! The integer weights file: quantized (and usually pattern-projected)
+//! fully connected layers, written by `sme compress` and read by `sme map
+//! --weights` and `sme verify --weights`.
+//!
+//! JSON, one object:
+//! `{"format": "sme-weights", "version": 1, "name": ..., "weight_bits": Q,
+//!   "pattern": "khot"|"group"|"none", "k": K, "layers": [ {"name", "rows",
+//!   "cols", "scales": [..], "weights": [..], "bias": [..]} ] }`.
+//! `weights` is row-major `rows x cols` (rows = inputs, cols = outputs, so
+//! `y = x W`), integers with `|w| <= 2^(Q-1) - 1`; the real weight is
+//! `w * scales[c]` (one scale, or one per column); `bias` is empty or has
+//! `cols` reals.
+
+use crate::outdir;
+use crate::program::WeightMatrix;
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The `format` tag of a weights file.
+pub const FORMAT: &str = "sme-weights";
+/// The supported `version`.
+pub const VERSION: u32 = 1;
+
+/// One integer fully connected layer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IntLayer {
+    /// Layer name, unique in the file.
+    pub name: String,
+    /// Inputs.
+    pub rows: usize,
+    /// Outputs.
+    pub cols: usize,
+    /// One scale, or `cols` scales; positive and finite.
+    pub scales: Vec<f32>,
+    /// Row-major `rows x cols` integer weights.
+    pub weights: Vec<i32>,
+    /// Empty, or `cols` biases.
+    #[serde(default)]
+    pub bias: Vec<f32>,
+}
+
+impl IntLayer {
+    /// The integer matrix.
+    pub fn matrix(&self) -> WeightMatrix {
+        WeightMatrix {
+            rows: self.rows,
+            cols: self.cols,
+            data: self.weights.clone(),
+        }
+    }
+}
+
+/// A whole weights file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// Network name.
+    pub name: String,
+    /// Weight bits Q including the sign.
+    pub weight_bits: u32,
+    /// Pattern the weights were projected on (`khot`, `group`, `none`).
+    pub pattern: String,
+    /// The pattern's k (0 for `none`).
+    pub k: u32,
+    /// Layers in order.
+    pub layers: Vec<IntLayer>,
+}
+
+impl WeightsFile {
+    /// Checks every invariant; the message names the layer and the problem.
+    pub fn validate(&self) -> Result<()> {
+        if self.format != FORMAT {
+            bail!("format `{}`: expected `{FORMAT}`", self.format);
+        }
+        if self.version != VERSION {
+            bail!("version {}: only version {VERSION} is supported", self.version);
+        }
+        if !(2..=16).contains(&self.weight_bits) {
+            bail!("weight_bits {}: valid 2..=16", self.weight_bits);
+        }
+        if self.layers.is_empty() {
+            bail!("no layers");
+        }
+        let max = (1i64 << (self.weight_bits - 1)) - 1;
+        for (i, l) in self.layers.iter().enumerate() {
+            if self.layers[..i].iter().any(|o| o.name == l.name) {
+                bail!("layer name `{}` appears twice", l.name);
+            }
+            if l.rows == 0 || l.cols == 0 {
+                bail!("layer `{}`: rows and cols must be at least 1", l.name);
+            }
+            if l.weights.len() != l.rows * l.cols {
+                bail!(
+                    "layer `{}`: {} weights for {} x {} (need {})",
+                    l.name,
+                    l.weights.len(),
+                    l.rows,
+                    l.cols,
+                    l.rows * l.cols
+                );
+            }
+            if let Some(w) = l.weights.iter().find(|w| (**w as i64).abs() > max) {
+                bail!(
+                    "layer `{}`: weight {w} is out of range: valid -{max}..={max} for weight_bits {}",
+                    l.name,
+                    self.weight_bits
+                );
+            }
+            if l.scales.len() != 1 && l.scales.len() != l.cols {
+                bail!(
+                    "layer `{}`: {} scales: need 1 or {} (one per column)",
+                    l.name,
+                    l.scales.len(),
+                    l.cols
+                );
+            }
+            if l.scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+                bail!("layer `{}`: scales must be positive and finite", l.name);
+            }
+            if !l.bias.is_empty() && l.bias.len() != l.cols {
+                bail!(
+                    "layer `{}`: {} biases: need 0 or {}",
+                    l.name,
+                    l.bias.len(),
+                    l.cols
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses and validates JSON text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let f: WeightsFile = serde_json::from_str(text).context("not a valid sme weights file")?;
+        f.validate()?;
+        Ok(f)
+    }
+
+    /// Reads and validates a file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read weights file {}", path.display()))?;
+        Self::from_json(&text).with_context(|| format!("weights file {}", path.display()))
+    }
+
+    /// Writes the file atomically (temporary name, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        self.validate()?;
+        let text = serde_json::to_string(self)? + "\n";
+        outdir::write_file(path, &text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// The layer called `name`; the error lists the valid names.
+    pub fn layer(&self, name: &str) -> Result<&IntLayer> {
+        self.layers.iter().find(|l| l.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.layers.iter().map(|l| l.name.as_str()).collect();
+            anyhow::anyhow!("no layer `{name}` in the weights file: valid {}", names.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> WeightsFile {
+        WeightsFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            name: "t".into(),
+            weight_bits: 8,
+            pattern: "none".into(),
+            k: 0,
+            layers: vec![IntLayer {
+                name: "fc1".into(),
+                rows: 2,
+                cols: 3,
+                scales: vec![0.5],
+                weights: vec![1, -2, 3, 127, -127, 0],
+                bias: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_errors() {
+        let f = sample();
+        let text = serde_json::to_string(&f).unwrap();
+        assert_eq!(WeightsFile::from_json(&text).unwrap(), f);
+        let mut bad = f.clone();
+        bad.layers[0].weights[0] = 128;
+        let e = format!("{:#}", bad.validate().unwrap_err());
+        assert!(e.contains("weight 128 is out of range"), "{e}");
+        let mut bad = f.clone();
+        bad.layers[0].weights.pop();
+        assert!(format!("{:#}", bad.validate().unwrap_err()).contains("5 weights for 2 x 3"));
+        assert!(WeightsFile::from_json("{").is_err());
+        let e = format!("{:#}", f.layer("fc9").unwrap_err());
+        assert!(e.contains("valid fc1"), "{e}");
+    }
+}
