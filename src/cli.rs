@@ -140,10 +140,90 @@ pub enum Command {
         /// Overwrite files in a non-empty output directory.
         #[arg(long)]
         force: bool,
+        /// Also write the standalone Verilator testbench (`sme_tb.cpp`,
+        /// `sme_tb.mk`) beside the RTL.
+        #[arg(long)]
+        tb: bool,
     },
     /// Compile a network with the dense, SRE-style and SME mappers and report
     /// crossbars, cycles, energy and bounds per layer and in total.
     Map(MapArgs),
+    /// Run random programs, or the dense, SRE-style and SME programs of one
+    /// layer, on the generated RTL (Verilated at run time, cached) and compare
+    /// with the golden executor and the cycle model.
+    Verify(VerifyArgs),
+    /// Compare a standalone-testbench results file with the expected results
+    /// written by `sme verify --emit`.
+    Check {
+        /// Expected results (`expected.txt`).
+        expected: PathBuf,
+        /// Results printed by `sme_tb`.
+        results: PathBuf,
+    },
+}
+
+/// Arguments of `sme verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Tile configuration.
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Built-in network (synthetic weights) to take `--layer` from.
+    #[arg(long, conflicts_with_all = ["onnx", "weights"], requires = "layer")]
+    pub net: Option<String>,
+    /// ONNX model to take `--layer` from.
+    #[arg(long, conflicts_with = "weights", requires = "layer")]
+    pub onnx: Option<PathBuf>,
+    /// Integer weights file (from `sme compress`) to take `--layer` from.
+    #[arg(long, requires = "layer")]
+    pub weights: Option<PathBuf>,
+    /// Layer name (with --net, --onnx or --weights).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// ONNX input shape CxHxW when the model leaves it dynamic.
+    #[arg(long, value_name = "CxHxW")]
+    pub input_shape: Option<String>,
+    /// Bit-sparse pattern for --net/--onnx layers: khot, group or none.
+    #[arg(long, default_value = "khot")]
+    pub pattern: String,
+    /// Non-zero bits per weight (khot) or per OU window (group).
+    #[arg(long, default_value_t = 2)]
+    pub k: u32,
+    /// Cut the layer to its top-left ROWSxCOLS block (default: the tile's
+    /// inputs x outputs).
+    #[arg(long, value_name = "RxC")]
+    pub cut: Option<String>,
+    /// Which mappings of the layer to run: all, dense, sre, sme.
+    #[arg(long, default_value = "all")]
+    pub mapper: String,
+    /// Input vectors per program (random activations).
+    #[arg(long, default_value_t = 8)]
+    pub vectors: usize,
+    /// Layer input vectors from a file (one per line, integers) instead of
+    /// random ones.
+    #[arg(long, value_name = "FILE")]
+    pub input_file: Option<PathBuf>,
+    /// Random programs to run when no layer is given.
+    #[arg(long, default_value_t = 8)]
+    pub programs: usize,
+    /// Seed of the random programs, vectors, idle cycles and synthetic weights.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Testbench cache (default $SME_CACHE_DIR, $XDG_CACHE_HOME/sme or ~/.cache/sme).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Keep the STIM files and expected results in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub emit: Option<PathBuf>,
+    /// Write a VCD waveform of the whole run (builds a tracing testbench).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Write the report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the RTL's layer outputs (summed over tiles) as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub layer_outputs: Option<PathBuf>,
 }
 
 /// Arguments of `sme map`.
@@ -192,14 +272,20 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             prefix,
             force,
+            tb,
         } => {
             let cfg = cfg.validated()?;
             rtlgen::check_prefix(&prefix).map_err(anyhow::Error::msg)?;
             let bundle = rtlgen::generate(&cfg, &prefix);
-            let files: Vec<(String, String)> = bundle
+            let mut files: Vec<(String, String)> = bundle
                 .files()
                 .map(|f| (f.name.clone(), f.text.clone()))
                 .collect();
+            if tb {
+                for f in rtlgen::testbench(&cfg, &prefix, &bundle.sources) {
+                    files.push((f.name, f.text));
+                }
+            }
             outdir::write_all(&out, &files, force)?;
             println!(
                 "sme gen: top {} ({}x{} crossbars x{}, {}x{} OU, C={} Q={} A={} D={} R={}{}), wrote {}:",
@@ -227,5 +313,18 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Map(args) => crate::report::run_map(&args),
+        Command::Verify(args) => crate::verify::run_verify(&args),
+        Command::Check { expected, results } => crate::verify::run_check(&expected, &results),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

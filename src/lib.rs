@@ -19,4 +19,7 @@ pub mod outdir;
 pub mod program;
 pub mod report;
 pub mod rtlgen;
+pub mod stim;
+pub mod testgen;
+pub mod verify;
 pub mod weights;

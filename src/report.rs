@@ -11,25 +11,32 @@ use anyhow::{Context, Result, bail};
 use serde_json::json;
 use std::path::Path;
 
-/// Load the network named by the arguments (built-in shapes without weights,
-/// or a full ONNX model).
-fn load(args: &MapArgs) -> Result<(Network, bool)> {
-    if let Some(name) = &args.net {
+/// Load a network: built-in shapes without weights (`synthetic` = true; the
+/// caller synthesizes each layer), or a full ONNX model with an optional
+/// `CxHxW` input shape.
+pub fn load_network(
+    net: Option<&str>,
+    onnx: Option<&Path>,
+    input_shape: Option<&str>,
+) -> Result<(Network, bool)> {
+    if let Some(name) = net {
         return Ok((nets::builtin_shapes(name)?, true));
     }
-    let path = args.onnx.as_ref().expect("clap requires --net or --onnx");
-    let net = match &args.input_shape {
+    let Some(path) = onnx else {
+        bail!("give a network: --net NAME or --onnx FILE");
+    };
+    let net = match input_shape {
         Some(s) => {
             let dims: Option<Vec<usize>> =
                 s.split(['x', 'X']).map(|d| d.trim().parse().ok()).collect();
             match dims {
                 Some(d) if !d.is_empty() && d.iter().all(|&v| v > 0) => {
-                    nets::load_onnx_with_input(Path::new(path), &d)?
+                    nets::load_onnx_with_input(path, &d)?
                 }
                 _ => bail!("--input-shape `{s}`: expected positive dimensions like 3x48x192"),
             }
         }
-        None => nets::load_onnx(Path::new(path))?,
+        None => nets::load_onnx(path)?,
     };
     Ok((net, false))
 }
@@ -60,7 +67,11 @@ pub fn run_map(args: &MapArgs) -> Result<()> {
         );
     }
     let preset = preset(&args.preset).map_err(anyhow::Error::msg)?;
-    let (mut net, synthetic) = load(args)?;
+    let (mut net, synthetic) = load_network(
+        args.net.as_deref(),
+        args.onnx.as_deref(),
+        args.input_shape.as_deref(),
+    )?;
     for w in &net.warnings {
         eprintln!("warning: {w}");
     }

@@ -12,124 +12,10 @@ use sme::compiler::map::{Mapper, map_matrix};
 use sme::config::TileConfig;
 use sme::cosim::{IdleGen, MODELS, Tile};
 use sme::golden;
-use sme::program::{Crossbar, Op, TileProgram, WeightMatrix};
+use sme::program::{TileProgram, WeightMatrix};
+use sme::testgen::{InputMode, Rng, WeightMode, input_vector, random_program, weights};
 use std::cell::Cell;
 use std::collections::BTreeMap;
-
-/// xorshift for test data derived from one proptest seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-}
-
-/// Weights for a layer: 0 empty, 1 fully dense at +-max, 2/3 random sparse.
-fn weights(cfg: &TileConfig, rng: &mut Rng, mode: u8) -> WeightMatrix {
-    let p = &cfg.params;
-    let maxw = cfg.max_weight() as i32;
-    let k = 1 + rng.below(p.inputs.min(3 * p.rows) as u64) as usize;
-    let n = 1 + rng.below(p.outputs.min(2 * p.cols) as u64) as usize;
-    let data = (0..k * n)
-        .map(|_| match mode {
-            0 => 0,
-            1 => {
-                if rng.next() & 1 == 0 {
-                    maxw
-                } else {
-                    -maxw
-                }
-            }
-            _ => {
-                let r = rng.next();
-                if r % if mode == 2 { 6 } else { 2 } == 0 {
-                    (r >> 8) as i32 % (maxw + 1) * if r & 0x10 == 0 { 1 } else { -1 }
-                } else {
-                    0
-                }
-            }
-        })
-        .collect();
-    WeightMatrix {
-        rows: k,
-        cols: n,
-        data,
-    }
-}
-
-/// A random valid program: random cells and ops with random windows,
-/// gathered input indices and distinct output indices.
-fn random_program(cfg: &TileConfig, rng: &mut Rng) -> TileProgram {
-    let p = &cfg.params;
-    let d = &cfg.derived;
-    let nx = 1 + rng.below(p.xbars as u64) as usize;
-    let cmax = (1u64 << p.cell_bits) - 1;
-    let xbars = (0..nx)
-        .map(|_| {
-            let mut xb = Crossbar::empty(cfg);
-            let dens = 1 + rng.below(4);
-            for c in xb.cells.iter_mut() {
-                if rng.below(4) < dens {
-                    *c = rng.below(cmax + 1) as u8;
-                }
-            }
-            let nops = rng.below(p.ops.min(3 * d.row_windows * d.col_windows) as u64 + 1) as usize;
-            for _ in 0..nops {
-                let rw = rng.below(d.row_windows as u64) as u32;
-                let cw = rng.below(d.col_windows as u64) as u32;
-                let inputs = (0..p.ou_rows)
-                    .map(|i| {
-                        let row = rw * p.ou_rows + i;
-                        (row < p.rows && rng.below(5) != 0)
-                            .then(|| rng.below(p.inputs as u64) as u32)
-                    })
-                    .collect();
-                let mut used = Vec::new();
-                let outputs = (0..p.ou_cols)
-                    .map(|c| {
-                        let col = cw * p.ou_cols + c;
-                        if col >= p.cols || rng.below(5) == 0 {
-                            return None;
-                        }
-                        let o = rng.below(p.outputs as u64) as u32;
-                        if used.contains(&o) {
-                            None
-                        } else {
-                            used.push(o);
-                            Some(o)
-                        }
-                    })
-                    .collect();
-                xb.ops.push(Op {
-                    row_window: rw,
-                    col_window: cw,
-                    inputs,
-                    outputs,
-                    shift: rng.below(d.max_slice_shift as u64 + 1) as u32,
-                    negative: rng.next() & 1 == 1,
-                });
-            }
-            xb
-        })
-        .collect();
-    TileProgram { xbars }
-}
-
-fn input_vector(cfg: &TileConfig, rng: &mut Rng, mode: u64) -> Vec<u32> {
-    let n = cfg.params.inputs as usize;
-    let max = cfg.max_act();
-    match mode {
-        0 => vec![0; n],
-        1 => vec![max; n],
-        _ => (0..n).map(|_| rng.next() as u32 & max).collect(),
-    }
-}
 
 /// Run `prog` on the RTL for `nvec` vectors and compare. Returns vectors run.
 fn check_program(
@@ -144,7 +30,8 @@ fn check_program(
     tile.load_program(prog);
     for v in 0..nvec {
         // All-zero and all-max first, then random.
-        let x = input_vector(&cfg, rng, if v < 2 { v as u64 } else { 2 });
+        let mode = [InputMode::Zero, InputMode::Max, InputMode::Random][v.min(2)];
+        let x = input_vector(&cfg, cfg.params.inputs as usize, rng, mode);
         let (y, cycles) = tile.execute(&x);
         let g = golden::execute(&cfg, prog, &x);
         prop_assert_eq!(&y, &g, "RTL vs golden, vector {}", v);
@@ -182,7 +69,7 @@ fn rtl_matches_golden_across_the_matrix() {
         0u64..4,
     );
     let result = runner.run(&strat, |(name, seed, wmode, kind, idle)| {
-        let mut rng = Rng(seed | 1);
+        let mut rng = Rng::new(seed);
         let mut tile = Tile::new(name).expect("model linked");
         tile.idle = match idle {
             0 => IdleGen::none(),
@@ -197,7 +84,7 @@ fn rtl_matches_golden_across_the_matrix() {
             ran += check_program(&mut tile, &prog, &mut rng, nvec, None)?;
         } else {
             let mapper = Mapper::ALL[kind as usize];
-            let w = weights(&cfg, &mut rng, wmode);
+            let w = weights(&cfg, &mut rng, WeightMode::ALL[wmode as usize]);
             let lp = map_matrix(&cfg, &w, mapper);
             prop_assert!(lp.validate(&cfg).is_ok());
             // Run up to two tiles of the layer (index-gathered sparse programs
@@ -260,7 +147,7 @@ fn lossless_layer_check(
 ) {
     if cfg.derived.adc_lossless {
         let x: Vec<u32> = (0..w.rows)
-            .map(|_| rng.next() as u32 & cfg.max_act())
+            .map(|_| rng.next_u64() as u32 & cfg.max_act())
             .collect();
         assert_eq!(golden::execute_layer(cfg, lp, &x), w.matvec(&x));
     }

@@ -1,0 +1,288 @@
+// Standalone Verilator testbench for a generated SME tile (no Rust needed).
+//
+// Build: `make -f sme_tb.mk` in a directory written by `sme gen --tb`
+// (verilates the tile with --prefix Vtop and compiles this file).
+// Run:   obj_tb/sme_tb [+trace=FILE.vcd] STIM... > results.txt
+//
+// STIM files are plain text, read in order as one command stream (`sme
+// verify --emit DIR` writes program.stim and vectors.stim). First line
+// `sme-stim 1`; `#` starts a comment; then one command per line:
+//   W <addr> <data>   programming write (hex, no 0x): waits for prog_ready_o
+//   I <n>             n idle clock cycles
+//   R                 pulse start_i, wait for done_o; prints `cycles <n>`
+//   O                 read every output; prints `out <y0> <y1> ...`
+//   X                 reset (two cycles with rst_ni low)
+// Results (stdout): first line `sme-out 1`, then the `cycles` and `out`
+// lines in command order. Outputs are signed decimal (sign-extended from
+// SME_ACC_BITS). `cycles` counts from the edge that samples start_i high to
+// the first edge after which done_o is high: the cycle model's number.
+// Exit code 0, or 1 with a message on stderr (bad STIM, timeout).
+//
+// SME_ACC_BITS, SME_OUTPUTS and SME_OUT_IDX_BITS come from the makefile (the
+// config); VM_TRACE is set by Verilator when built with TRACE=1.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "Vtop.h"
+#include "verilated.h"
+#if VM_TRACE
+#include "verilated_vcd_c.h"
+#endif
+
+#ifndef SME_ACC_BITS
+#error "define SME_ACC_BITS (accumulator width) - use the generated sme_tb.mk"
+#endif
+#ifndef SME_OUTPUTS
+#error "define SME_OUTPUTS (number of outputs) - use the generated sme_tb.mk"
+#endif
+
+namespace {
+
+using Words = std::vector<uint32_t>;
+
+template <typename T>
+void put(T& dst, const Words& w) {
+  uint64_t v = w.empty() ? 0 : w[0];
+  if (w.size() > 1) v |= static_cast<uint64_t>(w[1]) << 32;
+  dst = static_cast<T>(v);
+}
+template <std::size_t N>
+void put(VlWide<N>& dst, const Words& w) {
+  for (std::size_t i = 0; i < N; ++i) dst[i] = i < w.size() ? w[i] : 0;
+}
+template <typename T>
+Words get(const T& src) {
+  uint64_t v = static_cast<uint64_t>(src);
+  return Words{static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32)};
+}
+template <std::size_t N>
+Words get(const VlWide<N>& src) {
+  Words w(N);
+  for (std::size_t i = 0; i < N; ++i) w[i] = src[i];
+  return w;
+}
+
+// Hex string to little-endian u32 words; false on a bad digit.
+bool parse_hex(const std::string& s, Words& out) {
+  out.clear();
+  if (s.empty()) return false;
+  uint32_t word = 0;
+  int nib = 0;
+  for (auto it = s.rbegin(); it != s.rend(); ++it) {
+    char c = *it;
+    uint32_t d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    else return false;
+    word |= d << (4 * nib);
+    if (++nib == 8) {
+      out.push_back(word);
+      word = 0;
+      nib = 0;
+    }
+  }
+  if (nib) out.push_back(word);
+  return true;
+}
+
+// Signed decimal of the low `bits` bits of `w` (two's complement).
+std::string to_signed_dec(Words w, int bits) {
+  std::size_t n = (bits + 31) / 32;
+  w.resize(n, 0);
+  int top = (bits - 1) % 32 + 1;
+  if (top < 32) w[n - 1] &= (1u << top) - 1;
+  bool neg = (w[n - 1] >> (top - 1)) & 1;
+  if (neg) {  // magnitude = two's complement within `bits`
+    uint64_t carry = 1;
+    for (std::size_t i = 0; i < n; ++i) {
+      uint64_t v = static_cast<uint64_t>(static_cast<uint32_t>(~w[i])) + carry;
+      w[i] = static_cast<uint32_t>(v);
+      carry = v >> 32;
+    }
+    if (top < 32) w[n - 1] &= (1u << top) - 1;
+  }
+  std::string digits;
+  bool zero = false;
+  while (!zero) {  // repeated division by 10
+    uint64_t rem = 0;
+    zero = true;
+    for (std::size_t i = n; i-- > 0;) {
+      uint64_t cur = (rem << 32) | w[i];
+      w[i] = static_cast<uint32_t>(cur / 10);
+      rem = cur % 10;
+      if (w[i]) zero = false;
+    }
+    digits.push_back(static_cast<char>('0' + rem));
+  }
+  if (neg) digits.push_back('-');
+  return std::string(digits.rbegin(), digits.rend());
+}
+
+struct Bench {
+  std::unique_ptr<VerilatedContext> ctx;
+  std::unique_ptr<Vtop> top;
+#if VM_TRACE
+  std::unique_ptr<VerilatedVcdC> vcd;
+#endif
+  uint64_t time = 0;
+
+  void dump() {
+#if VM_TRACE
+    if (vcd) vcd->dump(time);
+#endif
+    ++time;
+  }
+  void eval() { top->eval(); }
+  void tick() {
+    top->clk_i = 1;
+    top->eval();
+    dump();
+    top->clk_i = 0;
+    top->eval();
+    dump();
+  }
+  void reset() {
+    top->clk_i = 0;
+    top->prog_valid_i = 0;
+    top->start_i = 0;
+    put(top->prog_addr_i, Words{0, 0});
+    put(top->prog_data_i, Words{});
+    put(top->out_addr_i, Words{0, 0});
+    top->rst_ni = 0;
+    eval();
+    tick();
+    tick();
+    top->rst_ni = 1;
+    eval();
+    tick();
+  }
+};
+
+[[noreturn]] void die(const std::string& where, const std::string& msg) {
+  std::fprintf(stderr, "sme_tb: %s: %s\n", where.c_str(), msg.c_str());
+  std::exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string trace_file;
+  std::vector<std::string> stims;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("+trace=", 0) == 0) {
+      trace_file = a.substr(7);
+    } else if (a == "-h" || a == "--help") {
+      std::printf("usage: sme_tb [+trace=FILE.vcd] STIM...\n");
+      return 0;
+    } else {
+      stims.push_back(a);
+    }
+  }
+  if (stims.empty()) die("usage", "sme_tb [+trace=FILE.vcd] STIM... (no STIM file given)");
+
+  Bench b;
+  b.ctx = std::make_unique<VerilatedContext>();
+  b.ctx->fatalOnError(false);
+  b.top = std::make_unique<Vtop>(b.ctx.get(), "top");
+  if (!trace_file.empty()) {
+#if VM_TRACE
+    b.ctx->traceEverOn(true);
+    b.vcd = std::make_unique<VerilatedVcdC>();
+    b.top->trace(b.vcd.get(), 99);
+    b.vcd->open(trace_file.c_str());
+#else
+    die("+trace", "this testbench was built without tracing; rebuild with `make -f sme_tb.mk TRACE=1`");
+#endif
+  }
+  b.reset();
+  std::printf("sme-out 1\n");
+  for (const std::string& path : stims) {
+    std::ifstream in(path);
+    if (!in) die(path, "cannot open");
+    std::string line;
+    int lineno = 0;
+    bool header = false;
+    while (std::getline(in, line)) {
+      ++lineno;
+      std::string where = path + ":" + std::to_string(lineno);
+      auto hash = line.find('#');
+      if (hash != std::string::npos) line.erase(hash);
+      std::istringstream ss(line);
+      std::string cmd;
+      if (!(ss >> cmd)) continue;
+      if (!header) {
+        std::string ver;
+        if (cmd != "sme-stim" || !(ss >> ver) || ver != "1")
+          die(where, "expected the header `sme-stim 1`");
+        header = true;
+        continue;
+      }
+      std::string extra;
+      if (cmd == "W") {
+        std::string a, d;
+        Words aw, dw;
+        if (!(ss >> a >> d) || !parse_hex(a, aw) || !parse_hex(d, dw))
+          die(where, "expected `W <addr hex> <data hex>`");
+        put(b.top->prog_addr_i, aw);
+        put(b.top->prog_data_i, dw);
+        b.top->prog_valid_i = 1;
+        b.eval();
+        long guard = 0;
+        while (!b.top->prog_ready_o) {
+          b.tick();
+          if (++guard > 1000000) die(where, "prog_ready_o never rose");
+        }
+        b.tick();
+        b.top->prog_valid_i = 0;
+        b.eval();
+      } else if (cmd == "I") {
+        long n = -1;
+        if (!(ss >> n) || n < 0) die(where, "expected `I <cycles>`");
+        for (long i = 0; i < n; ++i) b.tick();
+      } else if (cmd == "R") {
+        if (b.top->busy_o) die(where, "start while busy");
+        b.top->start_i = 1;
+        b.eval();
+        b.tick();
+        b.top->start_i = 0;
+        b.eval();
+        uint64_t n = 0;
+        do {
+          b.tick();
+          ++n;
+          if (n > 100000000ull) die(where, "done_o never rose");
+        } while (!b.top->done_o);
+        std::printf("cycles %llu\n", static_cast<unsigned long long>(n));
+      } else if (cmd == "O") {
+        std::string outl = "out";
+        for (uint32_t o = 0; o < SME_OUTPUTS; ++o) {
+          put(b.top->out_addr_i, Words{o, 0});
+          b.eval();
+          outl += " " + to_signed_dec(get(b.top->out_data_o), SME_ACC_BITS);
+        }
+        std::printf("%s\n", outl.c_str());
+      } else if (cmd == "X") {
+        b.reset();
+      } else {
+        die(where, "unknown command `" + cmd + "` (valid W, I, R, O, X)");
+      }
+      if (ss >> extra) die(where, "unexpected `" + extra + "` after the command");
+    }
+    if (!header) die(path, "empty file (expected the header `sme-stim 1`)");
+  }
+  b.top->final();
+#if VM_TRACE
+  if (b.vcd) b.vcd->close();
+#endif
+  std::fflush(stdout);
+  return 0;
+}
