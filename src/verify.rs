@@ -561,8 +561,6 @@ fn load_layer(cfg: &TileConfig, a: &crate::cli::VerifyArgs) -> Result<(String, W
 /// Run `sme verify`.
 pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
     let cfg = a.cfg.validated()?;
-    // Fail before any work when the toolchain is missing.
-    let version = verilator_version()?;
     if a.vectors == 0 || a.vectors > 100_000 {
         bail!("--vectors {}: valid 1..=100000", a.vectors);
     }
@@ -633,6 +631,7 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
     };
 
     let cache = a.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let version = verilator_version()?;
     eprintln!("verify: {version}; testbench cache {}", cache.display());
     let tb = build_testbench(&cfg, &cache, a.trace.is_some())?;
     eprintln!(

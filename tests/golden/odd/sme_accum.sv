@@ -19,7 +19,10 @@
 
 // Output accumulator bank of one crossbar: Outputs signed AccW-bit entries.
 // Each cycle adds the signed value of every valid lane into the entry the
-// lane names. Cleared at start; read combinationally.
+// lane names (the program contract makes the lanes of one op name distinct
+// entries, so each lane is one indexed write port). Cleared at start by a
+// live bit per entry (an entry whose live bit is low reads as zero), so the
+// clear costs one cycle whatever the size; read combinationally.
 module sme_accum #(
   parameter Lanes   = 3,
   parameter Outputs = 40,
@@ -37,35 +40,47 @@ module sme_accum #(
   output logic [AccW-1:0]          rd_data_o
 );
 
-  // Read view of the accumulators.
-  logic [AccW-1:0] acc_arr [Outputs];
+  logic [AccW-1:0]    acc_q [Outputs];
+  logic [Outputs-1:0] live_q;
 
-  for (genvar o = 0; o < Outputs; o++) begin : gen_acc
-    logic signed [AccW-1:0] acc_q;
-    logic signed [AccW-1:0] add;
+  for (genvar l = 0; l < Lanes; l++) begin : gen_lane
+    logic [OutIdxW-1:0] idx;
+    logic [AccW-1:0]    old;
+    logic               hit;
 
-    // The lane (if any) that names this output.
-    always_comb begin
-      add = '0;
-      for (int l = 0; l < Lanes; l++) begin
-        if (valid_i[l] && (idx_i[l*OutIdxW +: OutIdxW] == OutIdxW'(o))) begin
-          add = add + AccW'($signed(val_i[l*SpliceW +: SpliceW]));
-        end
-      end
-    end
+    assign idx = idx_i[l*OutIdxW +: OutIdxW];
+    // Lanes naming an entry beyond Outputs write nothing.
+    assign hit = valid_i[l] && ({1'b0, idx} < (OutIdxW + 1)'(Outputs));
+    assign old = (hit && live_q[idx]) ? acc_q[idx] : '0;
 
     always_ff @(posedge clk_i) begin
-      if (clear_i) begin
-        acc_q <= '0;
-      end else if (en_i) begin
-        acc_q <= acc_q + add;
+      if (!clear_i && en_i && hit) begin
+        acc_q[idx] <= old + AccW'($signed(val_i[l*SpliceW +: SpliceW]));
       end
     end
-
-    assign acc_arr[o] = acc_q;
   end
 
-  assign rd_data_o = acc_arr[rd_addr_i];
+  // Live bits: cleared at start, set by the first write of an entry.
+  logic [Outputs-1:0] live_set;
+  always_comb begin
+    live_set = '0;
+    for (int l = 0; l < Lanes; l++) begin
+      if (valid_i[l] && ({1'b0, idx_i[l*OutIdxW +: OutIdxW]} < (OutIdxW + 1)'(Outputs))) begin
+        live_set[idx_i[l*OutIdxW +: OutIdxW]] = 1'b1;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (clear_i) begin
+      live_q <= '0;
+    end else if (en_i) begin
+      live_q <= live_q | live_set;
+    end
+  end
+
+  assign rd_data_o = ({1'b0, rd_addr_i} < (OutIdxW + 1)'(Outputs) && live_q[rd_addr_i])
+                     ? acc_q[rd_addr_i] : '0;
 
 endmodule
 

@@ -1,0 +1,280 @@
+//! End to end on the generated RTL through `sme verify` (run-time
+//! Verilation, cached) and the standalone testbench: random programs on
+//! random configs, real ONNX layers and synthetic ResNet-50 / MobileNet-v2
+//! layers under the dense, SRE-style and SME mappers, the cycle count against
+//! the cost model, and the Rust-free flow `gen --tb` + make + `sme check`.
+//!
+//! Needs `--features cosim` (Verilator, make, a C++ compiler). Run by
+//! scripts/test.
+#![cfg(feature = "cosim")]
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SME: &str = env!("CARGO_BIN_EXE_sme");
+const ONNX: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/models/ppocr_mobile_v2_cls.onnx"
+);
+
+fn cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("sme-cache")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::remove_dir_all(&d).ok();
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn sme(args: &[&str]) -> Output {
+    Command::new(SME)
+        .args(args)
+        .arg("--cache-dir")
+        .arg(cache())
+        .output()
+        .expect("run sme")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The numbers of the final `verify:` line: (vectors, mismatches, rtl, model).
+fn verify_line(stdout: &str) -> (u64, u64, u64, u64) {
+    let line = stdout
+        .lines()
+        .last()
+        .filter(|l| l.starts_with("verify: "))
+        .unwrap_or_else(|| panic!("no final verify line in:\n{stdout}"));
+    let nums: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(nums.len(), 4, "{line}");
+    assert_eq!(
+        line,
+        format!(
+            "verify: {} vectors, {} mismatches, rtl cycles {}, model cycles {}",
+            nums[0], nums[1], nums[2], nums[3]
+        )
+    );
+    (nums[0], nums[1], nums[2], nums[3])
+}
+
+fn assert_passes(args: &[&str]) -> String {
+    let o = sme(args);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "sme {args:?} failed:\n{out}\n{err}");
+    let (n, k, a, b) = verify_line(&out);
+    assert!(n > 0 && k == 0 && a == b && a > 0, "{out}");
+    out
+}
+
+/// Random programs (dense/SRE/SME mappings of edge-case weights and fully
+/// random programs, all-zero/all-max/random inputs, idle cycles) on random
+/// tile configs: odd sizes, multi-bit cells, lossy ADCs, wide and narrow
+/// accumulators. Each config is verilated once (cached).
+#[test]
+fn random_programs_on_random_configs() {
+    let mut runner = TestRunner::new(Config {
+        cases: 4,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strat = (
+        3u32..=12,
+        3u32..=12,
+        1u32..=4,
+        1u32..=4,
+        prop::sample::select(vec![(1u32, 8u32, 8u32, 1u32), (2, 8, 6, 2), (1, 4, 5, 2), (2, 16, 4, 1)]),
+        any::<bool>(),
+        1u32..=3,
+        any::<u64>(),
+    );
+    let mut seen = 0;
+    runner
+        .run(&strat, |(rows, cols, our, ouc, (c, q, a, d), lossy, xbars, seed)| {
+            let our = our.min(rows);
+            let ouc = ouc.min(cols);
+            let mut args: Vec<String> = vec![
+                "verify".into(),
+                format!("--rows={rows}"),
+                format!("--cols={cols}"),
+                format!("--ou={our}x{ouc}"),
+                format!("--cell-bits={c}"),
+                format!("--weight-bits={q}"),
+                format!("--act-bits={a}"),
+                format!("--dac-bits={d}"),
+                format!("--xbars={xbars}"),
+                "--programs=6".into(),
+                "--vectors=4".into(),
+                format!("--seed={seed}"),
+            ];
+            if lossy {
+                args.push("--adc-bits=2".into());
+            }
+            let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+            let o = sme(&refs);
+            let (out, err) = text(&o);
+            prop_assert!(o.status.success(), "sme {:?}:\n{}\n{}", refs, out, err);
+            let (n, k, rtl, model) = verify_line(&out);
+            prop_assert!(n >= 24 && k == 0 && rtl == model, "{}", out);
+            seen += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen, 4);
+}
+
+#[test]
+fn real_and_synthetic_layers_match_and_cycles_equal_the_cost_model() {
+    let dir = tmp("verify-layers");
+    let cfg = ["--xbar=16", "--ou=4x4"];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--onnx", ONNX, "--layer", "Conv@46", "--pattern", "group", "--k", "2"],
+        vec!["--onnx", ONNX, "--layer", "Conv@42", "--pattern", "khot", "--k", "2"],
+        vec!["--onnx", ONNX, "--layer", "MatMul@0", "--pattern", "none"],
+        vec!["--net", "resnet50", "--layer", "layer3.0.conv2", "--pattern", "group", "--k", "1"],
+        vec!["--net", "mobilenetv2", "--layer", "features.2.expand", "--pattern", "khot", "--k", "1"],
+        vec!["--net", "mobilenetv2", "--layer", "features.2.depthwise", "--pattern", "group", "--k", "2"],
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        let json = dir.join(format!("{i}.json"));
+        let mut args = vec!["verify", "--vectors", "3"];
+        args.extend(cfg);
+        args.extend(case.iter().copied());
+        args.extend(["--json", json.to_str().unwrap()]);
+        let out = assert_passes(&args);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let mappers = v["mappers"].as_array().expect("mappers");
+        assert_eq!(mappers.len(), 3, "{out}");
+        for m in mappers {
+            assert_eq!(
+                m["rtl_cycles_parallel"], m["cost_cycles_per_vector"],
+                "{case:?}: {m}"
+            );
+            assert_eq!(m["mismatches"], 0);
+            assert_eq!(m["layer_mismatches"], 0);
+        }
+        let tiles = |name: &str| {
+            mappers.iter().find(|m| m["mapper"] == name).unwrap()["rtl_cycles_one_tile"]
+                .as_u64()
+                .unwrap()
+        };
+        // SME never needs more time-multiplexed RTL cycles than dense on a
+        // layer with any zero OU window; on these layers it needs fewer.
+        assert!(tiles("sme") <= tiles("dense"), "{case:?}\n{out}");
+    }
+}
+
+#[test]
+fn lossy_adc_layer_matches_golden() {
+    assert_passes(&[
+        "verify", "--xbar=16", "--ou=8x4", "--adc-bits=2", "--onnx", ONNX, "--layer", "Conv@44",
+        "--pattern", "none", "--vectors", "3",
+    ]);
+}
+
+#[test]
+fn cache_is_reused() {
+    let args = ["verify", "--xbar=8", "--ou=4x4", "--xbars=2", "--programs=2", "--vectors=2"];
+    assert_passes(&args);
+    let o = sme(&args);
+    let (_, err) = text(&o);
+    assert!(o.status.success());
+    assert!(err.contains("reusing cached testbench"), "{err}");
+}
+
+/// The Rust-free flow: `gen --tb`, make, run the testbench on the STIM files
+/// `verify --emit` wrote, `sme check` the results; a corrupted result is
+/// caught; the tracing build writes a VCD.
+#[test]
+fn standalone_testbench_flow() {
+    let rtl = tmp("tb-rtl");
+    let stims = tmp("tb-stims");
+    let cfg = ["--xbar=8", "--ou=4x2", "--xbars=2", "--adc-bits=2"];
+    let mut gen = vec!["gen", "--tb", "--force", "--out", rtl.to_str().unwrap()];
+    gen.extend(cfg);
+    let o = Command::new(SME).args(&gen).output().unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let mut v = vec!["verify", "--programs=4", "--vectors=3", "--emit", stims.to_str().unwrap()];
+    v.extend(cfg);
+    assert_passes(&v);
+
+    let make = Command::new("make")
+        .current_dir(&rtl)
+        .args(["-f", "sme_tb.mk", "TRACE=1"])
+        .output()
+        .unwrap();
+    assert!(make.status.success(), "{}", text(&make).1);
+    let order = std::fs::read_to_string(stims.join("stims.txt")).unwrap();
+    let files: Vec<PathBuf> = order.split_whitespace().map(|f| stims.join(f)).collect();
+    assert!(files.len() >= 8);
+    let vcd = stims.join("wave.vcd");
+    let run = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg(format!("+trace={}", vcd.display()))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run).1);
+    let results = stims.join("results.txt");
+    std::fs::write(&results, &run.stdout).unwrap();
+    let wave = std::fs::read_to_string(&vcd).unwrap();
+    assert!(wave.contains("$enddefinitions") && wave.contains("prog_valid_i"));
+
+    let check = |r: &Path| {
+        Command::new(SME)
+            .args(["check"])
+            .arg(stims.join("expected.txt"))
+            .arg(r)
+            .output()
+            .unwrap()
+    };
+    let ok = check(&results);
+    assert!(ok.status.success(), "{:?}", text(&ok));
+    assert!(text(&ok).0.contains(" 0 mismatches"));
+
+    // Corrupt one output value: `sme check` must fail and say where.
+    let body = String::from_utf8(run.stdout.clone()).unwrap();
+    let bad_line = body.lines().position(|l| l.starts_with("out ")).unwrap();
+    let corrupted: Vec<String> = body
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == bad_line {
+                let mut parts: Vec<String> = l.split(' ').map(String::from).collect();
+                let v: i128 = parts[1].parse().unwrap();
+                parts[1] = (v + 1).to_string();
+                parts.join(" ")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let bad = stims.join("bad.txt");
+    std::fs::write(&bad, corrupted.join("\n") + "\n").unwrap();
+    let o = check(&bad);
+    let (out, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(out.contains(" 1 mismatches"), "{out}");
+    assert!(err.contains("vector 0: output 0"), "{err}");
+
+    // A malformed STIM file is rejected with its line number.
+    let broken = stims.join("broken.stim");
+    std::fs::write(&broken, "sme-stim 1\nW 12\n").unwrap();
+    let o = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("broken.stim:2"), "{:?}", text(&o));
+}

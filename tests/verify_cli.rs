@@ -1,0 +1,88 @@
+//! `sme verify` and `sme check` on bad input and without Verilator: clear
+//! errors, non-zero exit. Needs no Verilator (runs in every test build).
+
+use std::process::{Command, Output};
+
+const SME: &str = env!("CARGO_BIN_EXE_sme");
+
+fn run(args: &[&str], path: Option<&str>) -> Output {
+    let mut c = Command::new(SME);
+    c.args(args);
+    if let Some(p) = path {
+        c.env("PATH", p);
+    }
+    c.output().expect("run sme")
+}
+
+fn fails_with(args: &[&str], path: Option<&str>, needles: &[&str]) {
+    let o = run(args, path);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "sme {args:?} should fail");
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "sme {args:?}: `{n}` not in:\n{err}");
+    }
+}
+
+#[test]
+fn without_verilator_verify_says_how_to_install_it() {
+    let empty = std::env::temp_dir().join("sme-empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    fails_with(
+        &["verify", "--xbar", "8", "--ou", "4x4", "--programs", "1"],
+        Some(empty.to_str().unwrap()),
+        &["Verilator", "not found", "apt-get install -y verilator"],
+    );
+}
+
+#[test]
+fn bad_verify_arguments_are_named() {
+    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/models/ppocr_mobile_v2_cls.onnx");
+    fails_with(&["verify", "--vectors", "0"], None, &["--vectors 0", "valid 1..=100000"]);
+    fails_with(&["verify", "--mapper", "fast"], None, &["--mapper `fast`", "valid all, dense, sre, sme"]);
+    fails_with(&["verify", "--xbar", "1"], None, &["rows", "valid"]);
+    fails_with(
+        &["verify", "--onnx", onnx, "--layer", "nope"],
+        None,
+        &["no layer `nope`", "valid"],
+    );
+    fails_with(
+        &["verify", "--net", "resnet50", "--layer", "conv1", "--cut", "0x5"],
+        None,
+        &["--cut `0x5`", "ROWSxCOLS"],
+    );
+    fails_with(&["verify", "--net", "resnet50"], None, &["--layer"]);
+    let dir = std::env::temp_dir().join(format!("sme-verify-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let inputs = dir.join("x.csv");
+    std::fs::write(&inputs, "1,2,3\n4,999,6\n").unwrap();
+    fails_with(
+        &["verify", "--net", "resnet50", "--layer", "conv1", "--input-file", inputs.to_str().unwrap()],
+        None,
+        &["inputs line 2", "`999`", "valid integers 0..=255"],
+    );
+    let weights = dir.join("w.json");
+    std::fs::write(&weights, "{\"format\": \"sme-weights\"}").unwrap();
+    fails_with(
+        &["verify", "--weights", weights.to_str().unwrap(), "--layer", "fc1"],
+        None,
+        &["not a valid sme weights file"],
+    );
+    // `sme check` on malformed files.
+    let exp = dir.join("expected.txt");
+    std::fs::write(&exp, "sme-out 1\ncycles 5\nout 1 2\n").unwrap();
+    let res = dir.join("results.txt");
+    std::fs::write(&res, "sme-out 1\ncycles five\n").unwrap();
+    fails_with(
+        &["check", exp.to_str().unwrap(), res.to_str().unwrap()],
+        None,
+        &["results line 2", "expected `cycles <n>`"],
+    );
+    std::fs::write(&res, "sme-out 1\ncycles 6\nout 1 2\n").unwrap();
+    fails_with(
+        &["check", exp.to_str().unwrap(), res.to_str().unwrap()],
+        None,
+        &["rtl cycles 6 != model cycles 5"],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
