@@ -256,7 +256,7 @@ pub fn random_units(cfg: &TileConfig, seed: u64, programs: usize, vectors: usize
             units.push(Unit::new(cfg, format!("program {i}: random"), None, prog, xs, idle));
         } else {
             let mapper = Mapper::ALL[i % 4];
-            let mode = WeightMode::ALL[(i / 4) % 4];
+            let mode = WeightMode::ALL[(i + i / 4) % 4];
             let w = testgen::weights(cfg, &mut rng, mode);
             let lp = map_matrix(cfg, &w, mapper);
             for (t, mt) in lp.tiles.iter().enumerate().take(2) {

