@@ -19,4 +19,6 @@ pub mod outdir;
 pub mod program;
 pub mod report;
 pub mod rtlgen;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod weights;
