@@ -540,6 +540,8 @@ pub fn run_cli(args: &CompressArgs) -> Result<()> {
             },
             "seed": opts.seed,
             "model": format!("mlp 64-{}-10 relu", opts.hidden),
+            "hidden": opts.hidden,
+            "lr": f32_json(opts.lr),
             "pattern": pattern_name(&opts.pattern),
             "k": args.k,
             "window": match opts.pattern { Pattern::Group { m, g, .. } => serde_json::json!([m, g]), _ => serde_json::Value::Null },
@@ -549,11 +551,11 @@ pub fn run_cli(args: &CompressArgs) -> Result<()> {
             "admm_epochs": opts.admm.epochs,
             "finetune_epochs": opts.admm.finetune_epochs,
             "admm": {
-                "lr": opts.admm.lr,
-                "finetune_lr": opts.admm.finetune_lr,
-                "rho0": opts.admm.rho0,
-                "rho_growth": opts.admm.rho_growth,
-                "rho_max": opts.admm.rho_max,
+                "lr": f32_json(opts.admm.lr),
+                "finetune_lr": f32_json(opts.admm.finetune_lr),
+                "rho0": f32_json(opts.admm.rho0),
+                "rho_growth": f32_json(opts.admm.rho_growth),
+                "rho_max": f32_json(opts.admm.rho_max),
                 "batch": opts.admm.batch,
             },
             "accuracy": a,
@@ -569,6 +571,12 @@ pub fn run_cli(args: &CompressArgs) -> Result<()> {
         rep.weights.save(path)?;
     }
     Ok(())
+}
+
+/// An f32 as the shortest decimal that reads back to it (`1e-3`, not
+/// `0.0010000000474974513`).
+fn f32_json(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(x as f64)
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
@@ -671,6 +679,23 @@ mod tests {
         assert_eq!(a, b);
         let c = compress_dataset(&CompressOptions { seed: 9, ..o }, &d, |_| {}).unwrap();
         assert_ne!(a.weights, c.weights);
+    }
+
+    #[test]
+    fn cli_defaults_match_the_library_defaults() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::parse_from(["sme", "compress"]);
+        let crate::cli::Command::Compress(a) = cli.cmd else {
+            panic!("not compress")
+        };
+        let o = CompressOptions::default();
+        assert_eq!(a.epochs, o.epochs);
+        assert_eq!(a.admm_epochs, o.admm.epochs);
+        assert_eq!(a.finetune_epochs, o.admm.finetune_epochs);
+        assert_eq!(a.seed, o.seed);
+        assert_eq!((a.pattern.as_str(), a.k), ("group", 2));
+        assert_eq!(o.pattern, Pattern::Group { k: 2, m: 16, g: 8 });
+        assert_eq!(f32_json(1e-3), 0.001);
     }
 
     #[test]
