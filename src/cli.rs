@@ -160,6 +160,10 @@ pub enum Command {
         /// Results printed by `sme_tb`.
         results: PathBuf,
     },
+    /// Train a small MLP on the handwritten digits, quantize it to int8 and
+    /// ADMM fine-tune it onto a bit-sparse pattern; report test accuracy at
+    /// every stage (needs the `train` feature).
+    Compress(CompressArgs),
 }
 
 /// Arguments of `sme verify`.
@@ -224,6 +228,43 @@ pub struct VerifyArgs {
     /// Write the RTL's layer outputs (summed over tiles) as CSV.
     #[arg(long, value_name = "FILE")]
     pub layer_outputs: Option<PathBuf>,
+}
+
+
+/// Arguments of `sme compress`.
+#[derive(Args, Debug)]
+pub struct CompressArgs {
+    /// Data set (only `digits`).
+    #[arg(long, default_value = "digits")]
+    pub dataset: String,
+    /// The digits CSV, gzip or plain: 64 pixels 0..=16 and a label 0..=9
+    /// per row, no header [default: ../shared/data/digits.csv.gz if present].
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Bit-sparse pattern: khot or group (16x8 windows, the default OU).
+    #[arg(long, default_value = "group")]
+    pub pattern: String,
+    /// Non-zero bits per weight (khot) or per window (group), 1..=7.
+    #[arg(long, default_value_t = 2)]
+    pub k: u32,
+    /// Float training epochs.
+    #[arg(long, default_value_t = 60)]
+    pub epochs: usize,
+    /// ADMM epochs.
+    #[arg(long, default_value_t = 40)]
+    pub admm_epochs: usize,
+    /// Straight-through fine-tune epochs after the hard projection.
+    #[arg(long, default_value_t = 10)]
+    pub finetune_epochs: usize,
+    /// Seed of the weight init and minibatch order.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the accuracies and settings as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the ADMM integer weights (sme-weights JSON).
+    #[arg(long, value_name = "WEIGHTS")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `sme map`.
@@ -315,6 +356,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Map(args) => crate::report::run_map(&args),
         Command::Verify(args) => crate::verify::run_verify(&args),
         Command::Check { expected, results } => crate::verify::run_check(&expected, &results),
+        #[cfg(feature = "train")]
+        Command::Compress(args) => crate::train::run_cli(&args),
+        #[cfg(not(feature = "train"))]
+        Command::Compress(_) => bail!(
+            "sme compress needs the `train` feature: cargo run --release --features train -- compress ..."
+        ),
     }
 }
 

@@ -22,4 +22,6 @@ pub mod rtlgen;
 pub mod stim;
 pub mod testgen;
 pub mod verify;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod weights;

@@ -1,0 +1,183 @@
+//! `sme compress` end to end on the real digits data: JSON keys and
+//! accuracies, the weights file in the pattern, and bad input (clear
+//! message, non-zero exit, no output left behind).
+#![cfg(feature = "train")]
+
+use sme::compiler::pattern::{Pattern, in_pattern};
+use sme::weights::WeightsFile;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/digits.csv.gz");
+
+fn sme() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sme"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("sme-compress-{}-{name}", std::process::id()))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn compress_group_k2_on_digits() {
+    assert!(
+        Path::new(DIGITS).is_file(),
+        "{DIGITS} missing (CI lays ../shared beside the checkout)"
+    );
+    let (json, out) = (tmp("g2.json"), tmp("g2.weights.json"));
+    // The default schedule: it takes well under a second in release and a
+    // few seconds in a debug build.
+    let o = sme()
+        .args(["compress", "--dataset", "digits", "--data", DIGITS])
+        .args(["--pattern", "group", "--k", "2", "--json"])
+        .arg(&json)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("ADMM"), "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    assert_eq!(doc["dataset"], "digits");
+    assert_eq!(doc["pattern"], "group");
+    assert_eq!(doc["k"], 2);
+    assert_eq!(doc["seed"], 1);
+    assert_eq!(doc["weight_bits"], 8);
+    let (ntr, nte) = (
+        doc["split"]["train"].as_u64().unwrap(),
+        doc["split"]["test"].as_u64().unwrap(),
+    );
+    assert_eq!(ntr + nte, 1797);
+    assert!((350..=370).contains(&nte), "{nte}");
+    let acc = |k: &str| doc["accuracy"][k].as_f64().unwrap();
+    for k in ["float", "int8", "projected", "admm"] {
+        assert!((0.0..=1.0).contains(&acc(k)), "{k} {}", acc(k));
+    }
+    assert!(acc("float") > 0.9, "{doc}");
+    // int8 costs little; ADMM does not lose against the plain projection
+    // and stays close to int8 (the target is 1 point).
+    assert!(acc("int8") >= acc("float") - 0.02, "{doc}");
+    assert!(acc("admm") >= acc("projected") - 0.02, "{doc}");
+    assert!(acc("admm") >= acc("int8") - 0.02, "{doc}");
+    let z = doc["zero_bit_fraction"].as_f64().unwrap();
+    assert_eq!(
+        z,
+        doc["zero_bit_fraction_by_stage"]["admm"].as_f64().unwrap()
+    );
+    assert!(z > doc["zero_bit_fraction_by_stage"]["int8"].as_f64().unwrap());
+    assert!((0.0..=1.0).contains(&z));
+
+    let f = WeightsFile::load(&out).unwrap();
+    std::fs::remove_file(&out).ok();
+    assert_eq!(f.weight_bits, 8);
+    assert_eq!((f.pattern.as_str(), f.k), ("group", 2));
+    let names: Vec<&str> = f.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["fc1", "fc2"]);
+    let p = Pattern::Group { k: 2, m: 16, g: 8 };
+    for l in &f.layers {
+        assert!(in_pattern(&p, &l.matrix(), 7), "{} not in {p:?}", l.name);
+        assert_eq!(l.bias.len(), l.cols);
+    }
+    assert_eq!((f.layers[0].rows, f.layers[1].cols), (64, 10));
+}
+
+/// Runs a failing command; checks the exit, the message and that neither
+/// output file exists.
+fn fails(args: &[&str], data: Option<&Path>, want: &str) {
+    let (json, out) = (tmp("bad.json"), tmp("bad.weights.json"));
+    let mut cmd = sme();
+    cmd.arg("compress").args(args);
+    if let Some(d) = data {
+        cmd.arg("--data").arg(d);
+    }
+    if !args.contains(&"--epochs") {
+        cmd.args(["--epochs", "2"]);
+    }
+    let o = cmd
+        .args(["--admm-epochs", "1", "--finetune-epochs", "1"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{args:?} succeeded");
+    let e = stderr(&o);
+    assert!(e.contains(want), "{args:?}: want `{want}` in: {e}");
+    assert!(
+        !json.exists() && !out.exists(),
+        "{args:?} left output behind"
+    );
+}
+
+#[test]
+fn bad_input_fails_cleanly() {
+    let digits = Path::new(DIGITS);
+    let missing = tmp("no-such-file.csv.gz");
+    fails(&[], Some(&missing), "cannot read digits data");
+    let bad = tmp("malformed.csv");
+    let mut rows = String::new();
+    for i in 0..20 {
+        let px = if i == 6 {
+            "x".to_string()
+        } else {
+            "3".to_string()
+        };
+        let mut f = vec![px; 64];
+        f.push((i % 10).to_string());
+        rows += &(f.join(",") + "\n");
+    }
+    std::fs::write(&bad, &rows).unwrap();
+    fails(&[], Some(&bad), "line 7, column 1: `x` is not an integer");
+    std::fs::write(&bad, "1,2,3\n").unwrap();
+    fails(&[], Some(&bad), "line 1: 3 columns, expected 65");
+    std::fs::remove_file(&bad).ok();
+    fails(
+        &["--k", "0"],
+        Some(digits),
+        "--k 0 is out of range: valid 1..=7",
+    );
+    fails(
+        &["--pattern", "khot", "--k", "8"],
+        Some(digits),
+        "--k 8 is out of range",
+    );
+    fails(
+        &["--pattern", "dense"],
+        Some(digits),
+        "--pattern `dense` is not supported",
+    );
+    fails(
+        &["--dataset", "mnist"],
+        Some(digits),
+        "--dataset `mnist` is not supported",
+    );
+    fails(&["--epochs", "0"], Some(digits), "must be at least 1");
+}
+
+#[test]
+fn default_data_path_missing_gives_a_hint() {
+    // From a directory without ../shared/data the default is absent.
+    let dir = tmp("cwd");
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    let o = sme()
+        .current_dir(dir.join("a"))
+        .args(["compress", "--dataset", "digits"])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("digits data not found"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("pass --data FILE"), "{}", stderr(&o));
+}
