@@ -274,11 +274,15 @@ pub struct MapArgs {
     #[command(flatten)]
     pub cfg: ConfigArgs,
     /// Built-in network (resnet18, resnet50, mobilenetv2, vgg16).
-    #[arg(long, conflicts_with = "onnx", required_unless_present = "onnx")]
+    #[arg(long, conflicts_with_all = ["onnx", "weights"], required_unless_present_any = ["onnx", "weights"])]
     pub net: Option<String>,
     /// ONNX model file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "weights")]
     pub onnx: Option<PathBuf>,
+    /// Integer weights file (`sme compress --out`): fully connected layers,
+    /// already quantized and projected, mapped as they are.
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
     /// ONNX input shape CxHxW when the model leaves it dynamic (e.g. 3x48x192).
     #[arg(long, value_name = "CxHxW")]
     pub input_shape: Option<String>,

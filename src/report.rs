@@ -3,7 +3,7 @@
 //! [`crate::cost`].
 
 use crate::cli::MapArgs;
-use crate::compiler::network::{LayerReport, compile_layer, pattern_for};
+use crate::compiler::network::{LayerReport, compile_layer, pattern_for, report_matrix};
 use crate::cost::{Cost, preset, speedup_equal_budget};
 use crate::nets::{self, Network};
 use crate::outdir;
@@ -67,11 +67,20 @@ pub fn run_map(args: &MapArgs) -> Result<()> {
         );
     }
     let preset = preset(&args.preset).map_err(anyhow::Error::msg)?;
-    let (mut net, synthetic) = load_network(
-        args.net.as_deref(),
-        args.onnx.as_deref(),
-        args.input_shape.as_deref(),
-    )?;
+    let mut ints: Option<Vec<crate::program::WeightMatrix>> = None;
+    let (mut net, synthetic) = match &args.weights {
+        Some(path) => {
+            let f = crate::weights::WeightsFile::load(path)?;
+            f.check_fits(&cfg)?;
+            ints = Some(f.layers.iter().map(|l| l.matrix()).collect());
+            (f.network(), false)
+        }
+        None => load_network(
+            args.net.as_deref(),
+            args.onnx.as_deref(),
+            args.input_shape.as_deref(),
+        )?,
+    };
     for w in &net.warnings {
         eprintln!("warning: {w}");
     }
@@ -91,7 +100,12 @@ pub fn run_map(args: &MapArgs) -> Result<()> {
         if synthetic {
             nets::synthesize(layer, args.seed.wrapping_add(i as u64));
         }
-        reports.push(compile_layer(&cfg, layer, &pattern, preset));
+        reports.push(match &ints {
+            // Integer weights are mapped as they are (no float reference:
+            // SQNR is NaN, null in JSON).
+            Some(ms) => report_matrix(&cfg, layer, &ms[i], f64::NAN, preset),
+            None => compile_layer(&cfg, layer, &pattern, preset),
+        });
         if synthetic {
             layer.weights = Vec::new();
         }
@@ -104,10 +118,12 @@ pub fn run_map(args: &MapArgs) -> Result<()> {
         net.name,
         if synthetic {
             format!("synthetic Laplace weights, seed {}", args.seed)
+        } else if ints.is_some() {
+            "integer weights file, mapped as they are".into()
         } else {
             "real weights".into()
         },
-        pattern,
+        if ints.is_some() { "from the file".to_string() } else { format!("{pattern:?}") },
         cfg.params.rows,
         cfg.params.cols,
         cfg.params.cell_bits,

@@ -519,14 +519,7 @@ fn load_layer(cfg: &TileConfig, a: &crate::cli::VerifyArgs) -> Result<(String, W
     if let Some(path) = &a.weights {
         let f = crate::weights::WeightsFile::load(path)?;
         let l = f.layer(name)?;
-        let max = cfg.max_weight();
-        if let Some(w) = l.weights.iter().find(|w| (w.unsigned_abs() as i64) > max) {
-            bail!(
-                "layer `{name}` has weight {w}, which the tile cannot hold: weight_bits {} allows -{max}..={max}; pass --weight-bits {} or more",
-                cfg.params.weight_bits,
-                f.weight_bits
-            );
-        }
+        f.check_fits(cfg)?;
         return Ok((format!("{}:{name}", f.name), l.matrix(), None));
     }
     let (mut net, synthetic) = crate::report::load_network(

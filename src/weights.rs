@@ -156,6 +156,46 @@ impl WeightsFile {
         outdir::write_file(path, &text).with_context(|| format!("cannot write {}", path.display()))
     }
 
+    /// Checks that every weight fits the tile's weight bits.
+    pub fn check_fits(&self, cfg: &crate::config::TileConfig) -> Result<()> {
+        let max = cfg.max_weight();
+        for l in &self.layers {
+            if let Some(w) = l.weights.iter().find(|w| (w.unsigned_abs() as i64) > max) {
+                bail!(
+                    "layer `{}` has weight {w}, which the tile cannot hold: weight_bits {} allows -{max}..={max}; pass --weight-bits {} or more",
+                    l.name,
+                    cfg.params.weight_bits,
+                    self.weight_bits
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The layers as a network of fully connected layers (shapes only, one
+    /// input vector each), for reports.
+    pub fn network(&self) -> crate::nets::Network {
+        crate::nets::Network {
+            name: self.name.clone(),
+            layers: self
+                .layers
+                .iter()
+                .map(|l| crate::nets::Layer {
+                    name: l.name.clone(),
+                    kind: crate::nets::LayerKind::Fc,
+                    in_ch: l.rows,
+                    out_ch: l.cols,
+                    kh: 1,
+                    kw: 1,
+                    groups: 1,
+                    vectors: 1,
+                    weights: Vec::new(),
+                })
+                .collect(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// The layer called `name`; the error lists the valid names.
     pub fn layer(&self, name: &str) -> Result<&IntLayer> {
         self.layers.iter().find(|l| l.name == name).ok_or_else(|| {

@@ -371,6 +371,19 @@ fn zero_bits(ms: &[&WeightMatrix]) -> f64 {
         / n as f64
 }
 
+/// The integer model of one layer: `y[c] = sum_r x[r] * W_int[r][c]` in
+/// exact integer arithmetic (missing inputs are zero). This is what the
+/// tile computes for the layer with a lossless ADC.
+pub fn layer_int(l: &IntLayer, x: &[u8]) -> Vec<i64> {
+    (0..l.cols)
+        .map(|c| {
+            (0..l.rows)
+                .map(|r| x.get(r).copied().unwrap_or(0) as i64 * l.weights[r * l.cols + c] as i64)
+                .sum()
+        })
+        .collect()
+}
+
 /// Test accuracy of a two-layer integer weights file on `d`: layer 1 is
 /// `sum_r x_int[r] * W_int[r][c]` in exact integer arithmetic, times
 /// `scales[c]`, plus the bias, then ReLU; layer 2 multiplies those float
@@ -400,12 +413,9 @@ pub fn int_model_accuracy(f: &WeightsFile, d: &Dataset) -> Result<f64> {
     let mut h = vec![0f32; l1.cols];
     let mut z = vec![0f32; l2.cols];
     for i in 0..d.len() {
-        let x = d.image(i);
+        let acc1 = layer_int(l1, d.image(i));
         for (c, hc) in h.iter_mut().enumerate() {
-            let acc: i64 = (0..l1.rows)
-                .map(|r| x[r] as i64 * l1.weights[r * l1.cols + c] as i64)
-                .sum();
-            *hc = (acc as f32 * sc(l1, c) + bias(l1, c)).max(0.0);
+            *hc = (acc1[c] as f32 * sc(l1, c) + bias(l1, c)).max(0.0);
         }
         for (c, zc) in z.iter_mut().enumerate() {
             let acc: f32 = (0..l2.rows)
