@@ -55,7 +55,7 @@ fn rtl_matches_golden_across_the_matrix() {
     let cases = std::env::var("SME_COSIM_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(160);
+        .unwrap_or(400);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -76,8 +76,7 @@ fn rtl_matches_golden_across_the_matrix() {
             _ => IdleGen::new(seed, 64 * idle as u32, 3),
         };
         let cfg = tile.config().clone();
-        // The 128x128 model is slow per vector: fewer vectors there.
-        let nvec = if cfg.params.rows >= 128 { 3 } else { 8 };
+        let nvec = 8;
         let mut ran = 0;
         if kind == 3 {
             let prog = random_program(&cfg, &mut rng);
