@@ -230,7 +230,6 @@ pub struct VerifyArgs {
     pub layer_outputs: Option<PathBuf>,
 }
 
-
 /// Arguments of `sme compress`.
 #[derive(Args, Debug)]
 pub struct CompressArgs {

@@ -21,7 +21,7 @@ pub mod report;
 pub mod rtlgen;
 pub mod stim;
 pub mod testgen;
-pub mod verify;
 #[cfg(feature = "train")]
 pub mod train;
+pub mod verify;
 pub mod weights;

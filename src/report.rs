@@ -123,7 +123,11 @@ pub fn run_map(args: &MapArgs) -> Result<()> {
         } else {
             "real weights".into()
         },
-        if ints.is_some() { "from the file".to_string() } else { format!("{pattern:?}") },
+        if ints.is_some() {
+            "from the file".to_string()
+        } else {
+            format!("{pattern:?}")
+        },
         cfg.params.rows,
         cfg.params.cols,
         cfg.params.cell_bits,

@@ -73,7 +73,10 @@ pub fn results_text(runs: &[Run]) -> String {
 
 /// Parses results text; each `cycles` line must be followed by an `out` line.
 pub fn parse_results(text: &str) -> Result<Vec<Run>> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     match lines.next() {
         Some((_, l)) if l.trim() == RESULTS_HEADER => {}
         _ => bail!("results: expected the header `{RESULTS_HEADER}` on the first line"),
@@ -101,7 +104,11 @@ pub fn parse_results(text: &str) -> Result<Vec<Run>> {
             }
             _ => bail!(
                 "results line {n}: expected {}",
-                if pending.is_some() { "`out ...` after `cycles`" } else { "`cycles <n>`" }
+                if pending.is_some() {
+                    "`out ...` after `cycles`"
+                } else {
+                    "`cycles <n>`"
+                }
             ),
         }
     }
@@ -183,7 +190,10 @@ pub fn compare(label: &str, expected: &[Run], actual: &[Run]) -> Comparison {
             bad = true;
             note(
                 &mut c,
-                format!("vector {i}: rtl cycles {} != model cycles {}", a.cycles, e.cycles),
+                format!(
+                    "vector {i}: rtl cycles {} != model cycles {}",
+                    a.cycles, e.cycles
+                ),
             );
         }
         if a.outputs != e.outputs {
@@ -208,7 +218,10 @@ pub fn compare(label: &str, expected: &[Run], actual: &[Run]) -> Comparison {
         c.mismatches += (actual.len() - expected.len()) as u64;
         note(
             &mut c,
-            format!("{} more results than expected", actual.len() - expected.len()),
+            format!(
+                "{} more results than expected",
+                actual.len() - expected.len()
+            ),
         );
     }
     c
@@ -234,14 +247,21 @@ mod tests {
         assert_eq!(parse_results(&text).unwrap(), runs);
         let c = compare("t", &runs, &runs);
         assert!(c.ok());
-        assert_eq!(c.line(), "verify: 2 vectors, 0 mismatches, rtl cycles 16, model cycles 16");
+        assert_eq!(
+            c.line(),
+            "verify: 2 vectors, 0 mismatches, rtl cycles 16, model cycles 16"
+        );
         let mut bad = runs.clone();
         bad[1].outputs[2] = 4;
         bad[0].cycles = 13;
         let c = compare("t", &runs, &bad);
         assert_eq!((c.mismatches, c.cycle_mismatches), (2, 1));
         assert!(!c.ok());
-        assert!(c.details[1].contains("output 2 rtl Some(4) != golden Some(3)"), "{:?}", c.details);
+        assert!(
+            c.details[1].contains("output 2 rtl Some(4) != golden Some(3)"),
+            "{:?}",
+            c.details
+        );
         let c = compare("t", &runs, &bad[..1]);
         assert_eq!(c.mismatches, 2);
         assert!(parse_results("sme-out 1\ncycles 3\n").is_err());

@@ -73,7 +73,7 @@ pub fn weights(cfg: &TileConfig, rng: &mut Rng, mode: WeightMode) -> WeightMatri
             WeightMode::Sparse | WeightMode::Half => {
                 let r = rng.next_u64();
                 let every = if mode == WeightMode::Sparse { 6 } else { 2 };
-                if r % every == 0 {
+                if r.is_multiple_of(every) {
                     (r >> 8) as i32 % (maxw + 1) * if r & 0x10 == 0 { 1 } else { -1 }
                 } else {
                     0
@@ -190,11 +190,19 @@ mod tests {
             assert_eq!(a, random_program(&cfg, &mut Rng::new(seed)));
             for mode in WeightMode::ALL {
                 let w = weights(&cfg, &mut Rng::new(seed), mode);
-                assert!(w.data.iter().all(|v| (v.unsigned_abs() as i64) <= cfg.max_weight()));
+                assert!(
+                    w.data
+                        .iter()
+                        .all(|v| (v.unsigned_abs() as i64) <= cfg.max_weight())
+                );
                 match mode {
                     WeightMode::Empty => assert!(w.data.iter().all(|&v| v == 0)),
                     WeightMode::FullyDense => {
-                        assert!(w.data.iter().all(|&v| v.unsigned_abs() as i64 == cfg.max_weight()))
+                        assert!(
+                            w.data
+                                .iter()
+                                .all(|&v| v.unsigned_abs() as i64 == cfg.max_weight())
+                        )
                     }
                     _ => {}
                 }

@@ -37,14 +37,20 @@ pub fn verilator_version() -> Result<String> {
             o.status,
             String::from_utf8_lossy(&o.stderr).trim()
         ),
-        Err(_) => bail!("sme verify needs Verilator, and `verilator` was not found on PATH; {INSTALL_HINT}"),
+        Err(_) => bail!(
+            "sme verify needs Verilator, and `verilator` was not found on PATH; {INSTALL_HINT}"
+        ),
     }
 }
 
 /// The default cache directory: `$SME_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/sme`, else `$HOME/.cache/sme`, else `.sme-cache`.
 pub fn default_cache_dir() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = env("SME_CACHE_DIR") {
         return d;
     }
@@ -253,7 +259,14 @@ pub fn random_units(cfg: &TileConfig, seed: u64, programs: usize, vectors: usize
             let prog = testgen::random_program(cfg, &mut rng);
             let xs = vecs(&mut rng);
             let idle = idles(&mut rng, xs.len());
-            units.push(Unit::new(cfg, format!("program {i}: random"), None, prog, xs, idle));
+            units.push(Unit::new(
+                cfg,
+                format!("program {i}: random"),
+                None,
+                prog,
+                xs,
+                idle,
+            ));
         } else {
             let mapper = Mapper::ALL[i % 4];
             let mode = WeightMode::ALL[(i + i / 4) % 4];
@@ -304,6 +317,10 @@ pub struct MapperRun {
     /// Layer vectors whose tile sum differs from the exact `x W` (lossless
     /// ADC) or the golden layer result (lossy ADC).
     pub layer_mismatches: u64,
+    /// The RTL's layer outputs per vector (tile outputs summed into the
+    /// layer's columns).
+    #[serde(skip)]
+    pub layer_outputs: Vec<Vec<i128>>,
 }
 
 /// A layer to verify: its integer matrix and layer-level input vectors.
@@ -316,9 +333,17 @@ pub struct LayerJob {
     pub xs: Vec<Vec<u32>>,
 }
 
+/// One mapping of a layer with its units (one per tile).
+pub type MappedLayer = (Mapper, LayerProgram, Vec<Unit>);
+
 /// The units of `job` for each mapper: one per tile, running the tile-local
 /// slices of every layer vector.
-pub fn layer_units(cfg: &TileConfig, job: &LayerJob, mappers: &[Mapper], seed: u64) -> Vec<(Mapper, LayerProgram, Vec<Unit>)> {
+pub fn layer_units(
+    cfg: &TileConfig,
+    job: &LayerJob,
+    mappers: &[Mapper],
+    seed: u64,
+) -> Vec<MappedLayer> {
     let mut rng = Rng::new(seed ^ 0x1d1e);
     mappers
         .iter()
@@ -401,7 +426,7 @@ pub fn compare_units(units: &[Unit], actual: &[Run]) -> (Comparison, Vec<Compari
 pub fn summarize_layer(
     cfg: &TileConfig,
     job: &LayerJob,
-    mapped: &[(Mapper, LayerProgram, Vec<Unit>)],
+    mapped: &[MappedLayer],
     actual: &[Run],
     per_unit: &[Comparison],
 ) -> Vec<MapperRun> {
@@ -453,6 +478,7 @@ pub fn summarize_layer(
             vectors: nvec,
             mismatches,
             layer_mismatches,
+            layer_outputs: layer_y,
         });
     }
     out
@@ -483,7 +509,10 @@ pub fn parse_inputs(text: &str, len: usize, max: u32) -> Result<Vec<Vec<u32>>> {
             continue;
         }
         let mut x = Vec::new();
-        for tok in line.split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()) {
+        for tok in line
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+        {
             match tok.parse::<u32>() {
                 Ok(v) if v <= max => x.push(v),
                 _ => bail!(
@@ -493,7 +522,11 @@ pub fn parse_inputs(text: &str, len: usize, max: u32) -> Result<Vec<Vec<u32>>> {
             }
         }
         if x.len() > len {
-            bail!("inputs line {}: {} values, the layer has {len} inputs", i + 1, x.len());
+            bail!(
+                "inputs line {}: {} values, the layer has {len} inputs",
+                i + 1,
+                x.len()
+            );
         }
         x.resize(len, 0);
         out.push(x);
@@ -514,8 +547,14 @@ fn parse_dims(s: &str, what: &str) -> Result<(usize, usize)> {
 }
 
 /// Loads the layer named by the arguments as an integer matrix.
-fn load_layer(cfg: &TileConfig, a: &crate::cli::VerifyArgs) -> Result<(String, WeightMatrix, Option<String>)> {
-    let name = a.layer.as_deref().expect("clap requires --layer with a model");
+fn load_layer(
+    cfg: &TileConfig,
+    a: &crate::cli::VerifyArgs,
+) -> Result<(String, WeightMatrix, Option<String>)> {
+    let name = a
+        .layer
+        .as_deref()
+        .expect("clap requires --layer with a model");
     if let Some(path) = &a.weights {
         let f = crate::weights::WeightsFile::load(path)?;
         let l = f.layer(name)?;
@@ -529,16 +568,25 @@ fn load_layer(cfg: &TileConfig, a: &crate::cli::VerifyArgs) -> Result<(String, W
     )?;
     let Some(idx) = net.layers.iter().position(|l| l.name == name) else {
         let names: Vec<&str> = net.layers.iter().map(|l| l.name.as_str()).collect();
-        bail!("no layer `{name}` in {}: valid {}", net.name, names.join(", "));
+        bail!(
+            "no layer `{name}` in {}: valid {}",
+            net.name,
+            names.join(", ")
+        );
     };
     let layer = &mut net.layers[idx];
     if synthetic {
         crate::nets::synthesize(layer, a.seed.wrapping_add(idx as u64));
     }
     if a.k == 0 || a.k > cfg.derived.mag_bits {
-        bail!("--k {} is out of range: valid 1..={} (magnitude bits)", a.k, cfg.derived.mag_bits);
+        bail!(
+            "--k {} is out of range: valid 1..={} (magnitude bits)",
+            a.k,
+            cfg.derived.mag_bits
+        );
     }
-    let pattern = crate::compiler::network::pattern_for(cfg, &a.pattern, a.k).map_err(anyhow::Error::msg)?;
+    let pattern =
+        crate::compiler::network::pattern_for(cfg, &a.pattern, a.k).map_err(anyhow::Error::msg)?;
     let (rows, cols, w) = crate::compiler::network::lower(layer);
     let (q, sqnr) = crate::compiler::network::quantize_project(cfg, rows, cols, &w, &pattern);
     Ok((
@@ -546,7 +594,11 @@ fn load_layer(cfg: &TileConfig, a: &crate::cli::VerifyArgs) -> Result<(String, W
         q,
         Some(format!(
             "{} weights, pattern {pattern:?}, SQNR {sqnr:.1} dB",
-            if synthetic { "synthetic Laplace" } else { "real" }
+            if synthetic {
+                "synthetic Laplace"
+            } else {
+                "real"
+            }
         )),
     ))
 }
@@ -611,7 +663,10 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
         let j = LayerJob { name, w, xs };
         mapped = layer_units(&cfg, &j, &mappers, a.seed);
         job = Some(j);
-        mapped.iter().flat_map(|(_, _, u)| u.iter().cloned()).collect()
+        mapped
+            .iter()
+            .flat_map(|(_, _, u)| u.iter().cloned())
+            .collect()
     } else {
         println!(
             "sme verify: {} random programs x {} vectors, seed {}, tile {}",
@@ -666,7 +721,13 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
         let runs = summarize_layer(&cfg, job, &mapped, &actual, &per_unit);
         println!(
             "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>10}",
-            "mapper", "tiles", "crossbars", "rtl cyc 1 tile", "rtl cyc tiles", "cost model", "mismatch"
+            "mapper",
+            "tiles",
+            "crossbars",
+            "rtl cyc 1 tile",
+            "rtl cyc tiles",
+            "cost model",
+            "mismatch"
         );
         for r in &runs {
             println!(
@@ -692,48 +753,39 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
                     "{}: {} vectors whose tile sum differs from {}",
                     r.mapper,
                     r.layer_mismatches,
-                    if cfg.derived.adc_lossless { "x W" } else { "the golden layer result" }
+                    if cfg.derived.adc_lossless {
+                        "x W"
+                    } else {
+                        "the golden layer result"
+                    }
                 ));
             }
         }
         if let (Some(dense), Some(sme)) = (
             runs.iter().find(|r| r.mapper == "dense"),
             runs.iter().find(|r| r.mapper == "sme"),
-        ) {
-            if sme.rtl_cycles_one_tile > 0 {
-                println!(
-                    "rtl speedup of sme over dense on one tile: {:.2}x ({} -> {} cycles per vector)",
-                    dense.rtl_cycles_one_tile as f64 / sme.rtl_cycles_one_tile as f64,
-                    dense.rtl_cycles_one_tile,
-                    sme.rtl_cycles_one_tile
-                );
-            }
+        ) && sme.rtl_cycles_one_tile > 0
+        {
+            println!(
+                "rtl speedup of sme over dense on one tile: {:.2}x ({} -> {} cycles per vector)",
+                dense.rtl_cycles_one_tile as f64 / sme.rtl_cycles_one_tile as f64,
+                dense.rtl_cycles_one_tile,
+                sme.rtl_cycles_one_tile
+            );
         }
         if let Some(path) = &a.layer_outputs {
             let mut s = String::from("# mapper,vector,y0,y1,... (RTL outputs summed over tiles)\n");
-            let mut at = 0;
-            for (m, lp, units) in &mapped {
-                let n = job.xs.len();
-                let mut ys = vec![vec![0i128; lp.cols]; n];
-                for (t, _) in units.iter().enumerate() {
-                    for v in 0..n {
-                        if let Some(r) = actual.get(at + v) {
-                            for (o, &col) in lp.tiles[t].output_map.iter().enumerate() {
-                                ys[v][col as usize] += r.outputs.get(o).copied().unwrap_or(0);
-                            }
-                        }
-                    }
-                    at += n;
-                }
-                for (v, y) in ys.iter().enumerate() {
+            for r in &runs {
+                for (v, y) in r.layer_outputs.iter().enumerate() {
                     let vals: Vec<String> = y.iter().map(|v| v.to_string()).collect();
-                    s.push_str(&format!("{},{v},{}\n", m.name(), vals.join(",")));
+                    s.push_str(&format!("{},{v},{}\n", r.mapper, vals.join(",")));
                 }
             }
             crate::outdir::write_file(path, &s)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        json["layer"] = serde_json::json!({"name": job.name, "rows": job.w.rows, "cols": job.w.cols});
+        json["layer"] =
+            serde_json::json!({"name": job.name, "rows": job.w.rows, "cols": job.w.cols});
         json["mappers"] = serde_json::to_value(&runs)?;
     }
     json["verify"] = serde_json::json!({
@@ -766,7 +818,8 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
 /// the expected results `sme verify --emit` wrote.
 pub fn run_check(expected: &Path, results: &Path) -> Result<()> {
     let read = |p: &Path| -> Result<Vec<Run>> {
-        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         stim::parse_results(&text).with_context(|| format!("{}", p.display()))
     };
     let c = stim::compare("results", &read(expected)?, &read(results)?);

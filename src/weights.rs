@@ -79,7 +79,10 @@ impl WeightsFile {
             bail!("format `{}`: expected `{FORMAT}`", self.format);
         }
         if self.version != VERSION {
-            bail!("version {}: only version {VERSION} is supported", self.version);
+            bail!(
+                "version {}: only version {VERSION} is supported",
+                self.version
+            );
         }
         if !(2..=16).contains(&self.weight_bits) {
             bail!("weight_bits {}: valid 2..=16", self.weight_bits);
@@ -200,7 +203,10 @@ impl WeightsFile {
     pub fn layer(&self, name: &str) -> Result<&IntLayer> {
         self.layers.iter().find(|l| l.name == name).ok_or_else(|| {
             let names: Vec<&str> = self.layers.iter().map(|l| l.name.as_str()).collect();
-            anyhow::anyhow!("no layer `{name}` in the weights file: valid {}", names.join(", "))
+            anyhow::anyhow!(
+                "no layer `{name}` in the weights file: valid {}",
+                names.join(", ")
+            )
         })
     }
 }

@@ -6,8 +6,8 @@
 //! (`sme::train::layer_int`) exactly. Needs `--features cosim,train`.
 #![cfg(all(feature = "cosim", feature = "train"))]
 
-use sme::train::{DEFAULT_SPLIT_SEED, TEST_FRACTION, layer_int};
 use sme::train::data::{load_digits, split};
+use sme::train::{DEFAULT_SPLIT_SEED, TEST_FRACTION, layer_int};
 use sme::weights::WeightsFile;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,20 +24,38 @@ fn dir() -> PathBuf {
 #[test]
 fn first_layer_on_rtl_equals_the_integer_model() {
     let d = dir();
-    let data = load_digits(Path::new(DIGITS)).expect("digits data (CI lays ../shared beside the checkout)");
+    let data = load_digits(Path::new(DIGITS))
+        .expect("digits data (CI lays ../shared beside the checkout)");
     let sp = split(&data, TEST_FRACTION, DEFAULT_SPLIT_SEED);
     let images: Vec<&[u8]> = sp.test.iter().take(24).map(|&i| data.image(i)).collect();
     let inputs = d.join("test_images.csv");
     let csv: String = images
         .iter()
-        .map(|im| im.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",") + "\n")
+        .map(|im| {
+            im.iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
         .collect();
     std::fs::write(&inputs, csv).unwrap();
 
     for (pattern, k) in [("group", "2"), ("khot", "2")] {
         let w = d.join(format!("{pattern}{k}.weights.json"));
         let o = Command::new(SME)
-            .args(["compress", "--dataset", "digits", "--data", DIGITS, "--pattern", pattern, "--k", k, "--out"])
+            .args([
+                "compress",
+                "--dataset",
+                "digits",
+                "--data",
+                DIGITS,
+                "--pattern",
+                pattern,
+                "--k",
+                k,
+                "--out",
+            ])
             .arg(&w)
             .output()
             .unwrap();
@@ -47,7 +65,16 @@ fn first_layer_on_rtl_equals_the_integer_model() {
 
         let ys = d.join(format!("{pattern}{k}.fc1.csv"));
         let o = Command::new(SME)
-            .args(["verify", "--xbar", "32", "--ou", "16x8", "--layer", "fc1", "--weights"])
+            .args([
+                "verify",
+                "--xbar",
+                "32",
+                "--ou",
+                "16x8",
+                "--layer",
+                "fc1",
+                "--weights",
+            ])
             .arg(&w)
             .arg("--input-file")
             .arg(&inputs)
@@ -58,8 +85,15 @@ fn first_layer_on_rtl_equals_the_integer_model() {
             .output()
             .unwrap();
         let out = String::from_utf8_lossy(&o.stdout);
-        assert!(o.status.success(), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
-        assert!(out.lines().last().unwrap().contains(" 0 mismatches"), "{out}");
+        assert!(
+            o.status.success(),
+            "{out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            out.lines().last().unwrap().contains(" 0 mismatches"),
+            "{out}"
+        );
 
         // Every mapper's RTL outputs equal the Rust integer model per image.
         let text = std::fs::read_to_string(&ys).unwrap();
@@ -69,7 +103,11 @@ fn first_layer_on_rtl_equals_the_integer_model() {
             let mapper = it.next().unwrap().to_string();
             let v: usize = it.next().unwrap().parse().unwrap();
             let y: Vec<i64> = it.map(|t| t.parse().unwrap()).collect();
-            assert_eq!(y, layer_int(fc1, images[v]), "{pattern}{k} {mapper} image {v}");
+            assert_eq!(
+                y,
+                layer_int(fc1, images[v]),
+                "{pattern}{k} {mapper} image {v}"
+            );
             assert!(y.iter().any(|&v| v != 0));
             rows += 1;
         }

@@ -7,7 +7,7 @@
 #![cfg(feature = "cosim")]
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use sme::compiler::map::{Mapper, map_matrix};
 use sme::config::TileConfig;
 use sme::cosim::{IdleGen, MODELS, Tile};
@@ -17,13 +17,16 @@ use sme::testgen::{InputMode, Rng, WeightMode, input_vector, random_program, wei
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
+/// The exact product of a tile's weights for a tile-local input.
+type Exact<'a> = dyn Fn(&[u32]) -> Vec<i128> + 'a;
+
 /// Run `prog` on the RTL for `nvec` vectors and compare. Returns vectors run.
 fn check_program(
     tile: &mut Tile,
     prog: &TileProgram,
     rng: &mut Rng,
     nvec: usize,
-    exact: Option<&dyn Fn(&[u32]) -> Vec<i128>>,
+    exact: Option<&Exact>,
 ) -> Result<usize, TestCaseError> {
     let cfg = tile.config().clone();
     prop_assert!(prog.validate(&cfg).is_ok(), "{:?}", prog.validate(&cfg));

@@ -94,42 +94,50 @@ fn random_programs_on_random_configs() {
         3u32..=12,
         1u32..=4,
         1u32..=4,
-        prop::sample::select(vec![(1u32, 8u32, 8u32, 1u32), (2, 8, 6, 2), (1, 4, 5, 2), (2, 16, 4, 1)]),
+        prop::sample::select(vec![
+            (1u32, 8u32, 8u32, 1u32),
+            (2, 8, 6, 2),
+            (1, 4, 5, 2),
+            (2, 16, 4, 1),
+        ]),
         any::<bool>(),
         1u32..=3,
         any::<u64>(),
     );
     let seen = std::cell::Cell::new(0);
     runner
-        .run(&strat, |(rows, cols, our, ouc, (c, q, a, d), lossy, xbars, seed)| {
-            let our = our.min(rows);
-            let ouc = ouc.min(cols);
-            let mut args: Vec<String> = vec![
-                "verify".into(),
-                format!("--rows={rows}"),
-                format!("--cols={cols}"),
-                format!("--ou={our}x{ouc}"),
-                format!("--cell-bits={c}"),
-                format!("--weight-bits={q}"),
-                format!("--act-bits={a}"),
-                format!("--dac-bits={d}"),
-                format!("--xbars={xbars}"),
-                "--programs=6".into(),
-                "--vectors=4".into(),
-                format!("--seed={seed}"),
-            ];
-            if lossy {
-                args.push("--adc-bits=2".into());
-            }
-            let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-            let o = sme(&refs);
-            let (out, err) = text(&o);
-            prop_assert!(o.status.success(), "sme {:?}:\n{}\n{}", refs, out, err);
-            let (n, k, rtl, model) = verify_line(&out);
-            prop_assert!(n >= 24 && k == 0 && rtl == model, "{}", out);
-            seen.set(seen.get() + 1);
-            Ok(())
-        })
+        .run(
+            &strat,
+            |(rows, cols, our, ouc, (c, q, a, d), lossy, xbars, seed)| {
+                let our = our.min(rows);
+                let ouc = ouc.min(cols);
+                let mut args: Vec<String> = vec![
+                    "verify".into(),
+                    format!("--rows={rows}"),
+                    format!("--cols={cols}"),
+                    format!("--ou={our}x{ouc}"),
+                    format!("--cell-bits={c}"),
+                    format!("--weight-bits={q}"),
+                    format!("--act-bits={a}"),
+                    format!("--dac-bits={d}"),
+                    format!("--xbars={xbars}"),
+                    "--programs=6".into(),
+                    "--vectors=4".into(),
+                    format!("--seed={seed}"),
+                ];
+                if lossy {
+                    args.push("--adc-bits=2".into());
+                }
+                let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+                let o = sme(&refs);
+                let (out, err) = text(&o);
+                prop_assert!(o.status.success(), "sme {:?}:\n{}\n{}", refs, out, err);
+                let (n, k, rtl, model) = verify_line(&out);
+                prop_assert!(n >= 24 && k == 0 && rtl == model, "{}", out);
+                seen.set(seen.get() + 1);
+                Ok(())
+            },
+        )
         .unwrap();
     assert_eq!(seen.get(), 4);
 }
@@ -139,12 +147,57 @@ fn real_and_synthetic_layers_match_and_cycles_equal_the_cost_model() {
     let dir = tmp("verify-layers");
     let cfg = ["--xbar=16", "--ou=4x4"];
     let cases: Vec<Vec<&str>> = vec![
-        vec!["--onnx", ONNX, "--layer", "Conv@46", "--pattern", "group", "--k", "2"],
-        vec!["--onnx", ONNX, "--layer", "Conv@42", "--pattern", "khot", "--k", "2"],
+        vec![
+            "--onnx",
+            ONNX,
+            "--layer",
+            "Conv@46",
+            "--pattern",
+            "group",
+            "--k",
+            "2",
+        ],
+        vec![
+            "--onnx",
+            ONNX,
+            "--layer",
+            "Conv@42",
+            "--pattern",
+            "khot",
+            "--k",
+            "2",
+        ],
         vec!["--onnx", ONNX, "--layer", "MatMul@0", "--pattern", "none"],
-        vec!["--net", "resnet50", "--layer", "layer3.0.conv2", "--pattern", "group", "--k", "1"],
-        vec!["--net", "mobilenetv2", "--layer", "features.2.expand", "--pattern", "khot", "--k", "1"],
-        vec!["--net", "mobilenetv2", "--layer", "features.2.depthwise", "--pattern", "group", "--k", "2"],
+        vec![
+            "--net",
+            "resnet50",
+            "--layer",
+            "layer3.0.conv2",
+            "--pattern",
+            "group",
+            "--k",
+            "1",
+        ],
+        vec![
+            "--net",
+            "mobilenetv2",
+            "--layer",
+            "features.2.expand",
+            "--pattern",
+            "khot",
+            "--k",
+            "1",
+        ],
+        vec![
+            "--net",
+            "mobilenetv2",
+            "--layer",
+            "features.2.depthwise",
+            "--pattern",
+            "group",
+            "--k",
+            "2",
+        ],
     ];
     for (i, case) in cases.iter().enumerate() {
         let json = dir.join(format!("{i}.json"));
@@ -179,14 +232,31 @@ fn real_and_synthetic_layers_match_and_cycles_equal_the_cost_model() {
 #[test]
 fn lossy_adc_layer_matches_golden() {
     assert_passes(&[
-        "verify", "--xbar=16", "--ou=8x4", "--adc-bits=2", "--onnx", ONNX, "--layer", "Conv@44",
-        "--pattern", "none", "--vectors", "3",
+        "verify",
+        "--xbar=16",
+        "--ou=8x4",
+        "--adc-bits=2",
+        "--onnx",
+        ONNX,
+        "--layer",
+        "Conv@44",
+        "--pattern",
+        "none",
+        "--vectors",
+        "3",
     ]);
 }
 
 #[test]
 fn cache_is_reused() {
-    let args = ["verify", "--xbar=8", "--ou=4x4", "--xbars=2", "--programs=2", "--vectors=2"];
+    let args = [
+        "verify",
+        "--xbar=8",
+        "--ou=4x4",
+        "--xbars=2",
+        "--programs=2",
+        "--vectors=2",
+    ];
     assert_passes(&args);
     let o = sme(&args);
     let (_, err) = text(&o);
@@ -206,7 +276,13 @@ fn standalone_testbench_flow() {
     gen_args.extend(cfg);
     let o = Command::new(SME).args(&gen_args).output().unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
-    let mut v = vec!["verify", "--programs=4", "--vectors=3", "--emit", stims.to_str().unwrap()];
+    let mut v = vec![
+        "verify",
+        "--programs=4",
+        "--vectors=3",
+        "--emit",
+        stims.to_str().unwrap(),
+    ];
     v.extend(cfg);
     assert_passes(&v);
 

@@ -37,9 +37,20 @@ fn without_verilator_verify_says_how_to_install_it() {
 
 #[test]
 fn bad_verify_arguments_are_named() {
-    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/models/ppocr_mobile_v2_cls.onnx");
-    fails_with(&["verify", "--vectors", "0"], None, &["--vectors 0", "valid 1..=100000"]);
-    fails_with(&["verify", "--mapper", "fast"], None, &["--mapper `fast`", "valid all, dense, sre, sme"]);
+    let onnx = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/models/ppocr_mobile_v2_cls.onnx"
+    );
+    fails_with(
+        &["verify", "--vectors", "0"],
+        None,
+        &["--vectors 0", "valid 1..=100000"],
+    );
+    fails_with(
+        &["verify", "--mapper", "fast"],
+        None,
+        &["--mapper `fast`", "valid all, dense, sre, sme"],
+    );
     fails_with(&["verify", "--xbar", "1"], None, &["rows", "valid"]);
     fails_with(
         &["verify", "--onnx", onnx, "--layer", "nope"],
@@ -47,7 +58,9 @@ fn bad_verify_arguments_are_named() {
         &["no layer `nope`", "valid"],
     );
     fails_with(
-        &["verify", "--net", "resnet50", "--layer", "conv1", "--cut", "0x5"],
+        &[
+            "verify", "--net", "resnet50", "--layer", "conv1", "--cut", "0x5",
+        ],
         None,
         &["--cut `0x5`", "ROWSxCOLS"],
     );
@@ -57,14 +70,28 @@ fn bad_verify_arguments_are_named() {
     let inputs = dir.join("x.csv");
     std::fs::write(&inputs, "1,2,3\n4,999,6\n").unwrap();
     fails_with(
-        &["verify", "--net", "resnet50", "--layer", "conv1", "--input-file", inputs.to_str().unwrap()],
+        &[
+            "verify",
+            "--net",
+            "resnet50",
+            "--layer",
+            "conv1",
+            "--input-file",
+            inputs.to_str().unwrap(),
+        ],
         None,
         &["inputs line 2", "`999`", "valid integers 0..=255"],
     );
     let weights = dir.join("w.json");
     std::fs::write(&weights, "{\"format\": \"sme-weights\"}").unwrap();
     fails_with(
-        &["verify", "--weights", weights.to_str().unwrap(), "--layer", "fc1"],
+        &[
+            "verify",
+            "--weights",
+            weights.to_str().unwrap(),
+            "--layer",
+            "fc1",
+        ],
         None,
         &["not a valid sme weights file"],
     );
