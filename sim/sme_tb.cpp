@@ -2,10 +2,13 @@
 //
 // Build: `make -f sme_tb.mk` in a directory written by `sme gen --tb`
 // (verilates the tile with --prefix Vtop and compiles this file).
-// Run:   obj_tb/sme_tb [+trace=FILE.vcd] STIM... > results.txt
+// Run:   obj_tb/sme_tb STIM... > results.txt
+//        obj_tb_trace/sme_tb +trace=FILE.vcd STIM...   (built with TRACE=1)
+// An argument @LIST reads STIM paths (whitespace separated) from LIST.
 //
 // STIM files are plain text, read in order as one command stream (`sme
-// verify --emit DIR` writes program.stim and vectors.stim). First line
+// verify --emit DIR` writes NNNN.prog.stim / NNNN.vec.stim per program, their
+// run order in stims.txt, and expected.txt). First line
 // `sme-stim 1`; `#` starts a comment; then one command per line:
 //   W <addr> <data>   programming write (hex, no 0x): waits for prog_ready_o
 //   I <n>             n idle clock cycles
@@ -16,10 +19,12 @@
 // lines in command order. Outputs are signed decimal (sign-extended from
 // SME_ACC_BITS). `cycles` counts from the edge that samples start_i high to
 // the first edge after which done_o is high: the cycle model's number.
-// Exit code 0, or 1 with a message on stderr (bad STIM, timeout).
+// Exit code 0, or 1 with a message on stderr (bad STIM, a value wider than
+// its port, timeout, an $error in the design).
 //
-// SME_ACC_BITS, SME_OUTPUTS and SME_OUT_IDX_BITS come from the makefile (the
-// config); VM_TRACE is set by Verilator when built with TRACE=1.
+// SME_ACC_BITS, SME_OUTPUTS, SME_OUT_IDX_BITS, SME_PROG_ADDR_BITS and
+// SME_PROG_DATA_BITS come from the makefile (the config); VM_TRACE is set by
+// Verilator when built with TRACE=1.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +46,9 @@
 #endif
 #ifndef SME_OUTPUTS
 #error "define SME_OUTPUTS (number of outputs) - use the generated sme_tb.mk"
+#endif
+#if !defined(SME_PROG_ADDR_BITS) || !defined(SME_PROG_DATA_BITS)
+#error "define SME_PROG_ADDR_BITS and SME_PROG_DATA_BITS - use the generated sme_tb.mk"
 #endif
 
 namespace {
@@ -90,6 +98,19 @@ bool parse_hex(const std::string& s, Words& out) {
     }
   }
   if (nib) out.push_back(word);
+  return true;
+}
+
+// True when `w` has no bit set at or above `bits`.
+bool fits(const Words& w, int bits) {
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    int lo = static_cast<int>(32 * i);
+    if (lo >= bits) {
+      if (w[i]) return false;
+    } else if (bits - lo < 32 && (w[i] >> (bits - lo))) {
+      return false;
+    }
+  }
   return true;
 }
 
@@ -181,8 +202,13 @@ int main(int argc, char** argv) {
     if (a.rfind("+trace=", 0) == 0) {
       trace_file = a.substr(7);
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: sme_tb [+trace=FILE.vcd] STIM...\n");
+      std::printf("usage: sme_tb [+trace=FILE.vcd] STIM|@LIST...\n");
       return 0;
+    } else if (!a.empty() && a[0] == '@') {
+      std::ifstream list(a.substr(1));
+      if (!list) die(a.substr(1), "cannot open the STIM list");
+      std::string p;
+      while (list >> p) stims.push_back(p);
     } else {
       stims.push_back(a);
     }
@@ -232,6 +258,10 @@ int main(int argc, char** argv) {
         Words aw, dw;
         if (!(ss >> a >> d) || !parse_hex(a, aw) || !parse_hex(d, dw))
           die(where, "expected `W <addr hex> <data hex>`");
+        if (!fits(aw, SME_PROG_ADDR_BITS))
+          die(where, "address wider than prog_addr_i (" + std::to_string(SME_PROG_ADDR_BITS) + " bits)");
+        if (!fits(dw, SME_PROG_DATA_BITS))
+          die(where, "data wider than prog_data_i (" + std::to_string(SME_PROG_DATA_BITS) + " bits)");
         put(b.top->prog_addr_i, aw);
         put(b.top->prog_data_i, dw);
         b.top->prog_valid_i = 1;
@@ -280,6 +310,7 @@ int main(int argc, char** argv) {
     if (!header) die(path, "empty file (expected the header `sme-stim 1`)");
   }
   b.top->final();
+  if (b.ctx->gotError()) die("design", "the RTL reported an $error");
 #if VM_TRACE
   if (b.vcd) b.vcd->close();
 #endif

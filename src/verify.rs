@@ -112,7 +112,18 @@ pub fn build_testbench(cfg: &TileConfig, cache: &Path, trace: bool) -> Result<Te
     }
     std::fs::create_dir_all(cache)
         .with_context(|| format!("cannot create cache directory {}", cache.display()))?;
-    let tmp = cache.join(format!(".{key}.tmp-{}", std::process::id()));
+    if dir.exists() {
+        // An entry without its executable (e.g. removed by hand): rebuild it.
+        std::fs::remove_dir_all(&dir).with_context(|| {
+            format!("cannot remove the incomplete cache entry {}", dir.display())
+        })?;
+    }
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let tmp = cache.join(format!(
+        ".{key}.tmp-{}-{}",
+        std::process::id(),
+        BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).ok();
     }
@@ -159,16 +170,25 @@ pub fn build_testbench(cfg: &TileConfig, cache: &Path, trace: bool) -> Result<Te
     })
 }
 
-/// Runs the testbench on `stims` (in order); `trace` writes a VCD.
+/// Runs the testbench on `stims` (in order); `trace` writes a VCD. The paths
+/// go to the testbench in a list file (`@list`), so any number of STIM files
+/// fits on the command line.
 pub fn run_testbench(tb: &Testbench, stims: &[PathBuf], trace: Option<&Path>) -> Result<Vec<Run>> {
+    let Some(first) = stims.first() else {
+        return Ok(Vec::new());
+    };
+    let dir = first.parent().unwrap_or(Path::new("."));
+    let list = dir.join(format!(".stims-{}.lst", std::process::id()));
+    let text: String = stims.iter().map(|p| format!("{}\n", p.display())).collect();
+    std::fs::write(&list, text).with_context(|| format!("cannot write {}", list.display()))?;
     let mut cmd = Command::new(&tb.exe);
     if let Some(t) = trace {
         cmd.arg(format!("+trace={}", t.display()));
     }
-    cmd.args(stims);
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {}", tb.exe.display()))?;
+    cmd.arg(format!("@{}", list.display()));
+    let out = cmd.output();
+    std::fs::remove_file(&list).ok();
+    let out = out.with_context(|| format!("cannot run {}", tb.exe.display()))?;
     if !out.status.success() {
         bail!(
             "the testbench failed ({}): {}",
@@ -523,7 +543,7 @@ pub fn parse_inputs(text: &str, len: usize, max: u32) -> Result<Vec<Vec<u32>>> {
         }
         if x.len() > len {
             bail!(
-                "inputs line {}: {} values, the layer has {len} inputs",
+                "inputs line {}: {} values, the layer (after --cut) has {len} inputs",
                 i + 1,
                 x.len()
             );
@@ -559,6 +579,12 @@ fn load_layer(
         let f = crate::weights::WeightsFile::load(path)?;
         let l = f.layer(name)?;
         f.check_fits(cfg)?;
+        if a.pattern != "khot" || a.k != 2 {
+            eprintln!(
+                "note: --pattern/--k are ignored with --weights: the file's weights are used as they are (pattern {} k {})",
+                f.pattern, f.k
+            );
+        }
         return Ok((format!("{}:{name}", f.name), l.matrix(), None));
     }
     let (mut net, synthetic) = crate::report::load_network(
@@ -620,8 +646,18 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
         other => bail!("--mapper `{other}`: valid all, dense, sre, sme"),
     };
     let layer_mode = a.weights.is_some() || a.net.is_some() || a.onnx.is_some();
-    if a.input_file.is_some() && !layer_mode {
-        bail!("--input-file needs a layer (--weights, --net or --onnx with --layer)");
+    if !layer_mode {
+        let given = [
+            ("--layer", a.layer.is_some()),
+            ("--input-file", a.input_file.is_some()),
+            ("--cut", a.cut.is_some()),
+            ("--layer-outputs", a.layer_outputs.is_some()),
+            ("--mapper", a.mapper != "all"),
+            ("--input-shape", a.input_shape.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            bail!("{flag} needs a layer: give --weights, --net or --onnx with --layer");
+        }
     }
     let mut job = None;
     let mut mapped = Vec::new();
@@ -822,7 +858,11 @@ pub fn run_check(expected: &Path, results: &Path) -> Result<()> {
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         stim::parse_results(&text).with_context(|| format!("{}", p.display()))
     };
-    let c = stim::compare("results", &read(expected)?, &read(results)?);
+    let exp = read(expected)?;
+    if exp.is_empty() {
+        bail!("{}: no vectors to check", expected.display());
+    }
+    let c = stim::compare("results", &exp, &read(results)?);
     for d in &c.details {
         eprintln!("mismatch: {d}");
     }

@@ -21,6 +21,8 @@ use std::path::Path;
 pub const FORMAT: &str = "sme-weights";
 /// The supported `version`.
 pub const VERSION: u32 = 1;
+/// Largest rows or cols of a layer (so `rows x cols` cannot overflow).
+pub const MAX_DIM: usize = 1 << 24;
 
 /// One integer fully connected layer.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -87,6 +89,17 @@ impl WeightsFile {
         if !(2..=16).contains(&self.weight_bits) {
             bail!("weight_bits {}: valid 2..=16", self.weight_bits);
         }
+        if !matches!(self.pattern.as_str(), "khot" | "group" | "none") {
+            bail!("pattern `{}`: valid khot, group, none", self.pattern);
+        }
+        if self.k >= self.weight_bits {
+            bail!(
+                "k {}: valid 0..={} (magnitude bits of weight_bits {})",
+                self.k,
+                self.weight_bits - 1,
+                self.weight_bits
+            );
+        }
         if self.layers.is_empty() {
             bail!("no layers");
         }
@@ -95,8 +108,13 @@ impl WeightsFile {
             if self.layers[..i].iter().any(|o| o.name == l.name) {
                 bail!("layer name `{}` appears twice", l.name);
             }
-            if l.rows == 0 || l.cols == 0 {
-                bail!("layer `{}`: rows and cols must be at least 1", l.name);
+            if l.rows == 0 || l.cols == 0 || l.rows > MAX_DIM || l.cols > MAX_DIM {
+                bail!(
+                    "layer `{}`: {} x {}: rows and cols must be in 1..={MAX_DIM}",
+                    l.name,
+                    l.rows,
+                    l.cols
+                );
             }
             if l.weights.len() != l.rows * l.cols {
                 bail!(
@@ -125,6 +143,9 @@ impl WeightsFile {
             }
             if l.scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
                 bail!("layer `{}`: scales must be positive and finite", l.name);
+            }
+            if l.bias.iter().any(|b| !b.is_finite()) {
+                bail!("layer `{}`: biases must be finite", l.name);
             }
             if !l.bias.is_empty() && l.bias.len() != l.cols {
                 bail!(
@@ -247,6 +268,14 @@ mod tests {
         bad.layers[0].weights.pop();
         assert!(format!("{:#}", bad.validate().unwrap_err()).contains("5 weights for 2 x 3"));
         assert!(WeightsFile::from_json("{").is_err());
+        let mut bad = f.clone();
+        bad.layers[0].rows = 1 << 32;
+        bad.layers[0].cols = 1 << 32;
+        let e = format!("{:#}", bad.validate().unwrap_err());
+        assert!(e.contains("rows and cols must be in 1..="), "{e}");
+        let mut bad = f.clone();
+        bad.pattern = "dense".into();
+        assert!(format!("{:#}", bad.validate().unwrap_err()).contains("valid khot, group, none"));
         let e = format!("{:#}", f.layer("fc9").unwrap_err());
         assert!(e.contains("valid fc1"), "{e}");
     }

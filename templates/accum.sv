@@ -2,11 +2,14 @@
 `default_nettype none
 
 // Output accumulator bank of one crossbar: Outputs signed AccW-bit entries.
-// Each cycle adds the signed value of every valid lane into the entry the
-// lane names (the program contract makes the lanes of one op name distinct
-// entries, so each lane is one indexed write port). Cleared at start by a
-// live bit per entry (an entry whose live bit is low reads as zero), so the
-// clear costs one cycle whatever the size; read combinationally.
+// Each cycle with en_i adds the signed value of every valid lane into the
+// entry the lane names (the program contract makes the lanes of one op name
+// distinct entries; lanes naming an entry beyond Outputs write nothing).
+// clear_i (one cycle at start, when the pipeline is empty) wins over en_i and
+// clears every entry at once through a live bit per entry: an entry whose
+// live bit is low reads as zero and is overwritten by its next write. The
+// live bits have no reset: entries are undefined until the first start.
+// Read combinationally.
 module {{ c.p }}_accum #(
   parameter Lanes   = {{ c.ou_cols }},
   parameter Outputs = {{ c.outputs }},
@@ -27,19 +30,28 @@ module {{ c.p }}_accum #(
   logic [AccW-1:0]    acc_q [Outputs];
   logic [Outputs-1:0] live_q;
 
+  // Per lane: in range, and the entry's new value (old value, or zero when
+  // not live, plus the sign-extended lane value).
+  logic [Lanes-1:0]      hit;
+  logic [Lanes*AccW-1:0] sum;
+
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
     logic [OutIdxW-1:0] idx;
     logic [AccW-1:0]    old;
-    logic               hit;
 
-    assign idx = idx_i[l*OutIdxW +: OutIdxW];
-    // Lanes naming an entry beyond Outputs write nothing.
-    assign hit = valid_i[l] && ({1'b0, idx} < (OutIdxW + 1)'(Outputs));
-    assign old = (hit && live_q[idx]) ? acc_q[idx] : '0;
+    assign idx    = idx_i[l*OutIdxW +: OutIdxW];
+    assign hit[l] = valid_i[l] && ({1'b0, idx} < (OutIdxW + 1)'(Outputs));
+    assign old    = (hit[l] && live_q[idx]) ? acc_q[idx] : '0;
+    assign sum[l*AccW +: AccW] = old + AccW'($signed(val_i[l*SpliceW +: SpliceW]));
+  end
 
-    always_ff @(posedge clk_i) begin
-      if (!clear_i && en_i && hit) begin
-        acc_q[idx] <= old + AccW'($signed(val_i[l*SpliceW +: SpliceW]));
+  // One process writes the entries: one indexed write per lane.
+  always_ff @(posedge clk_i) begin
+    if (!clear_i && en_i) begin
+      for (int l = 0; l < Lanes; l++) begin
+        if (hit[l]) begin
+          acc_q[idx_i[l*OutIdxW +: OutIdxW]] <= sum[l*AccW +: AccW];
+        end
       end
     end
   end

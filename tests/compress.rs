@@ -160,6 +160,31 @@ fn bad_input_fails_cleanly() {
         "--dataset `mnist` is not supported",
     );
     fails(&["--epochs", "0"], Some(digits), "must be at least 1");
+    // An output directory that does not exist: refused before training, so
+    // neither the JSON nor the weights are written.
+    let json = tmp("ok.json");
+    let o = sme()
+        .args([
+            "compress",
+            "--data",
+            DIGITS,
+            "--epochs",
+            "1",
+            "--admm-epochs",
+            "1",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .arg("--out")
+        .arg(tmp("no-such-dir").join("w.json"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(
+        !json.exists(),
+        "the JSON was written although --out cannot be"
+    );
 }
 
 #[test]

@@ -95,6 +95,13 @@ fn bad_verify_arguments_are_named() {
         None,
         &["not a valid sme weights file"],
     );
+    // Layer flags without a layer are refused, not ignored.
+    fails_with(
+        &["verify", "--layer-outputs", "y.csv"],
+        None,
+        &["--layer-outputs needs a layer"],
+    );
+    fails_with(&["verify", "--cut", "4x4"], None, &["--cut needs a layer"]);
     // `sme check` on malformed files.
     let exp = dir.join("expected.txt");
     std::fs::write(&exp, "sme-out 1\ncycles 5\nout 1 2\n").unwrap();
@@ -104,6 +111,13 @@ fn bad_verify_arguments_are_named() {
         &["check", exp.to_str().unwrap(), res.to_str().unwrap()],
         None,
         &["results line 2", "expected `cycles <n>`"],
+    );
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "sme-out 1\n").unwrap();
+    fails_with(
+        &["check", empty.to_str().unwrap(), empty.to_str().unwrap()],
+        None,
+        &["no vectors to check"],
     );
     std::fs::write(&res, "sme-out 1\ncycles 6\nout 1 2\n").unwrap();
     fails_with(

@@ -472,6 +472,21 @@ pub fn run_cli(args: &CompressArgs) -> Result<()> {
             p
         }
     };
+    // Output directories are checked before the run, so an error after
+    // training cannot leave one output written and the other not.
+    for path in [&args.json, &args.out].into_iter().flatten() {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !parent.is_dir() {
+            bail!(
+                "cannot write {}: directory {} does not exist",
+                path.display(),
+                parent.display()
+            );
+        }
+    }
     let defaults = CompressOptions::default();
     let opts = CompressOptions {
         data,
@@ -537,7 +552,7 @@ pub fn run_cli(args: &CompressArgs) -> Result<()> {
     );
     println!("  {:<10} {:>8.2}% {:>15.3}", "ADMM", 100.0 * a.admm, z.admm);
 
-    if let Some(path) = &args.json {
+    let json_text = if args.json.is_some() {
         let doc = serde_json::json!({
             "dataset": "digits",
             "data": opts.data.display().to_string(),
@@ -574,11 +589,22 @@ pub fn run_cli(args: &CompressArgs) -> Result<()> {
             "zero_bit_fraction_by_stage": z,
             "seconds": secs,
         });
-        let text = serde_json::to_string_pretty(&doc)? + "\n";
-        write(path, &text)?;
-    }
+        Some(serde_json::to_string_pretty(&doc)? + "\n")
+    } else {
+        None
+    };
+    // Weights first, then the JSON; if the JSON cannot be written, the
+    // weights written by this run are removed again.
     if let Some(path) = &args.out {
         rep.weights.save(path)?;
+    }
+    if let (Some(path), Some(text)) = (&args.json, &json_text) {
+        if let Err(e) = write(path, text) {
+            if let Some(out) = &args.out {
+                std::fs::remove_file(out).ok();
+            }
+            return Err(e);
+        }
     }
     Ok(())
 }
