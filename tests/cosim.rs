@@ -154,3 +154,115 @@ fn lossless_layer_check(
         assert_eq!(golden::execute_layer(cfg, lp, &x), w.matvec(&x));
     }
 }
+
+/// Real layers on the default 128x128 tile, in process: the real ONNX
+/// model's layers (real weights) and synthetic ResNet-50 / MobileNet-v2
+/// layers, cut to the tile's 512 x 256 buffers, compiled by the dense,
+/// SRE-style and SME mappers; every tile of every mapping is loaded through
+/// the programming port and runs the same layer vectors. Each tile's outputs
+/// equal the golden executor's, the tile sums equal `x W` exactly (lossless
+/// ADC), each run's cycles equal the cycle model and the slowest tile's equal
+/// the cost model's cycles per vector.
+#[test]
+fn real_layers_on_the_default_tile() {
+    use sme::compiler::network::{lower, pattern_for, quantize_project};
+    use sme::cost::{layer_cost, preset};
+    use sme::verify::cut;
+
+    let onnx = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/models/ppocr_mobile_v2_cls.onnx"
+    ));
+    let ppocr = sme::nets::load_onnx(onnx).expect("the shipped ONNX model (../shared/models)");
+    let take = |net: &sme::nets::Network, name: &str| {
+        net.layers
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap_or_else(|| panic!("layer {name}"))
+            .clone()
+    };
+    let synth = |net: &str, name: &str| {
+        let n = sme::nets::builtin_shapes(net).unwrap();
+        let mut l = take(&n, name);
+        sme::nets::synthesize(&mut l, 7);
+        l
+    };
+    let layers = [
+        (take(&ppocr, "Conv@44"), "group", 2),
+        (take(&ppocr, "Conv@42"), "khot", 2),
+        (take(&ppocr, "Conv@46"), "none", 1),
+        (synth("resnet50", "layer3.0.conv2"), "group", 2),
+        (synth("resnet50", "layer1.0.conv2"), "khot", 1),
+        (synth("mobilenetv2", "features.2.depthwise"), "group", 1),
+    ];
+    let mut tile = Tile::new("d128").expect("model linked");
+    tile.idle = IdleGen::new(11, 40, 2);
+    let cfg = tile.config().clone();
+    assert!(cfg.derived.adc_lossless);
+    let isaac = preset("isaac32").unwrap();
+    let mut rng = Rng::new(3);
+    let mut runs = 0;
+    for (layer, pat, k) in &layers {
+        let pattern = pattern_for(&cfg, pat, *k).unwrap();
+        let (rows, cols, w) = lower(layer);
+        let (q, _) = quantize_project(&cfg, rows, cols, &w, &pattern);
+        let q = cut(&q, cfg.params.inputs as usize, cfg.params.outputs as usize);
+        let xs: Vec<Vec<u32>> = (0..2)
+            .map(|_| input_vector(&cfg, q.rows, &mut rng, InputMode::Random))
+            .collect();
+        let mut per_mapper = Vec::new();
+        for mapper in Mapper::ALL {
+            let lp = map_matrix(&cfg, &q, mapper);
+            assert!(lp.validate(&cfg).is_ok());
+            let mut sums = vec![vec![0i128; q.cols]; xs.len()];
+            let mut slowest = 0;
+            let mut one_tile = 0;
+            for (t, mt) in lp.tiles.iter().enumerate() {
+                tile.load_program(&mt.program);
+                for (v, x) in xs.iter().enumerate() {
+                    let xt = lp.tile_inputs(t, x);
+                    let (y, cycles) = tile.execute(&xt);
+                    assert_eq!(
+                        y,
+                        golden::execute(&cfg, &mt.program, &xt),
+                        "{} {} tile {t}",
+                        layer.name,
+                        mapper.name()
+                    );
+                    assert_eq!(cycles, golden::cycles(&cfg, &mt.program));
+                    for (o, &c) in mt.output_map.iter().enumerate() {
+                        sums[v][c as usize] += y[o];
+                    }
+                    if v == 0 {
+                        slowest = slowest.max(cycles);
+                        one_tile += cycles;
+                    }
+                    runs += 1;
+                }
+            }
+            for (v, x) in xs.iter().enumerate() {
+                assert_eq!(
+                    sums[v],
+                    q.matvec(x),
+                    "{} {} vector {v}",
+                    layer.name,
+                    mapper.name()
+                );
+            }
+            assert_eq!(
+                slowest,
+                layer_cost(&cfg, &lp, 1, isaac).cycles_per_vector,
+                "{} {}: RTL vs cost model",
+                layer.name,
+                mapper.name()
+            );
+            per_mapper.push((mapper.name(), lp.tiles.len(), one_tile));
+        }
+        println!(
+            "{} {}x{} {pat} k{k}: {per_mapper:?}",
+            layer.name, q.rows, q.cols
+        );
+    }
+    println!("real-layer tile runs: {runs}");
+    assert!(runs > 100);
+}
