@@ -27,7 +27,7 @@ fn check_program(
     rng: &mut Rng,
     nvec: usize,
     exact: Option<&Exact>,
-) -> Result<usize, TestCaseError> {
+) -> Result<(usize, u64), TestCaseError> {
     let cfg = tile.config().clone();
     prop_assert!(prog.validate(&cfg).is_ok(), "{:?}", prog.validate(&cfg));
     tile.load_program(prog);
@@ -47,7 +47,7 @@ fn check_program(
             prop_assert_eq!(&g[..], &f(&x)[..], "golden vs x W");
         }
     }
-    Ok(nvec)
+    Ok((nvec, golden::cycles(&cfg, prog)))
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn rtl_matches_golden_across_the_matrix() {
         let mut ran = 0;
         if kind == 3 {
             let prog = random_program(&cfg, &mut rng);
-            ran += check_program(&mut tile, &prog, &mut rng, nvec, None)?;
+            ran += check_program(&mut tile, &prog, &mut rng, nvec, None)?.0;
         } else {
             let mapper = Mapper::ALL[kind as usize];
             let w = weights(&cfg, &mut rng, WeightMode::ALL[wmode as usize]);
@@ -92,6 +92,7 @@ fn rtl_matches_golden_across_the_matrix() {
             // Run up to two tiles of the layer (index-gathered sparse programs
             // and dense programs alike); with a lossless ADC each tile's golden
             // output must equal that tile's share of x W.
+            let mut slowest = 0;
             for mt in lp.tiles.iter().take(2) {
                 let lossless = cfg.derived.adc_lossless;
                 let exact = |xt: &[u32]| -> Vec<i128> {
@@ -114,7 +115,21 @@ fn rtl_matches_golden_across_the_matrix() {
                     }
                     y
                 };
-                ran += check_program(&mut tile, &mt.program, &mut rng, nvec, Some(&exact))?;
+                let (n, cycles) =
+                    check_program(&mut tile, &mt.program, &mut rng, nvec, Some(&exact))?;
+                ran += n;
+                slowest = slowest.max(cycles);
+            }
+            // All tiles ran: the slowest one's RTL cycles are the cost
+            // model's cycles per vector.
+            if lp.tiles.len() <= 2 {
+                let isaac = sme::cost::preset("isaac32").unwrap();
+                prop_assert_eq!(
+                    slowest,
+                    sme::cost::layer_cost(&cfg, &lp, 1, isaac).cycles_per_vector,
+                    "RTL cycles vs cost model ({})",
+                    mapper.name()
+                );
             }
             lossless_layer_check(&cfg, &lp, &w, &mut rng);
         }
