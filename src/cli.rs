@@ -123,6 +123,37 @@ impl ConfigArgs {
     }
 }
 
+/// The bit-sparse pattern flags of `map` and `verify`.
+#[derive(Args, Debug, Clone)]
+pub struct PatternArgs {
+    /// Bit-sparse pattern: khot, group (windows = the OU) or none.
+    #[arg(long, default_value = "khot")]
+    pub pattern: String,
+    /// Non-zero bits per weight (khot) or per OU window (group).
+    #[arg(long, default_value_t = 2)]
+    pub k: u32,
+}
+
+impl PatternArgs {
+    /// The pattern for `cfg`; errors name the flag and the valid range.
+    pub fn resolve(&self, cfg: &TileConfig) -> Result<crate::compiler::pattern::Pattern> {
+        if self.k == 0 || self.k > cfg.derived.mag_bits {
+            bail!(
+                "--k {} is out of range: valid 1..={} (magnitude bits)",
+                self.k,
+                cfg.derived.mag_bits
+            );
+        }
+        crate::compiler::network::pattern_for(cfg, &self.pattern, self.k)
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Whether both flags are at their defaults.
+    pub fn is_default(&self) -> bool {
+        self.pattern == "khot" && self.k == 2
+    }
+}
+
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -187,12 +218,9 @@ pub struct VerifyArgs {
     /// ONNX input shape CxHxW when the model leaves it dynamic.
     #[arg(long, value_name = "CxHxW")]
     pub input_shape: Option<String>,
-    /// Bit-sparse pattern for --net/--onnx layers: khot, group or none.
-    #[arg(long, default_value = "khot")]
-    pub pattern: String,
-    /// Non-zero bits per weight (khot) or per OU window (group).
-    #[arg(long, default_value_t = 2)]
-    pub k: u32,
+    /// Bit-sparse pattern for --net/--onnx layers.
+    #[command(flatten)]
+    pub pattern: PatternArgs,
     /// Cut the layer to its top-left ROWSxCOLS block (default: the tile's
     /// inputs x outputs).
     #[arg(long, value_name = "RxC")]
@@ -285,12 +313,9 @@ pub struct MapArgs {
     /// ONNX input shape CxHxW when the model leaves it dynamic (e.g. 3x48x192).
     #[arg(long, value_name = "CxHxW")]
     pub input_shape: Option<String>,
-    /// Bit-sparse pattern: khot, group or none.
-    #[arg(long, default_value = "khot")]
-    pub pattern: String,
-    /// Non-zero bits per weight (khot) or per OU window (group).
-    #[arg(long, default_value_t = 2)]
-    pub k: u32,
+    /// Bit-sparse pattern.
+    #[command(flatten)]
+    pub pattern: PatternArgs,
     /// Seed of the synthetic weights of built-in networks.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

@@ -3,7 +3,7 @@
 //! [`crate::cost`].
 
 use crate::cli::MapArgs;
-use crate::compiler::network::{LayerReport, compile_layer, pattern_for, report_matrix};
+use crate::compiler::network::{LayerReport, compile_layer, report_matrix};
 use crate::cost::{Cost, preset, speedup_equal_budget};
 use crate::nets::{self, Network};
 use crate::outdir;
@@ -58,14 +58,7 @@ fn totals(reports: &[LayerReport]) -> (Cost, Cost, Cost, u64, u64, u64) {
 /// Run `sme map`.
 pub fn run_map(args: &MapArgs) -> Result<()> {
     let cfg = args.cfg.validated()?;
-    let pattern = pattern_for(&cfg, &args.pattern, args.k).map_err(anyhow::Error::msg)?;
-    if args.k == 0 || args.k > cfg.derived.mag_bits {
-        bail!(
-            "--k {} is out of range: valid 1..={} (magnitude bits)",
-            args.k,
-            cfg.derived.mag_bits
-        );
-    }
+    let pattern = args.pattern.resolve(&cfg)?;
     let preset = preset(&args.preset).map_err(anyhow::Error::msg)?;
     let mut ints: Option<Vec<crate::program::WeightMatrix>> = None;
     let (mut net, synthetic) = match &args.weights {

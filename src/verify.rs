@@ -579,7 +579,7 @@ fn load_layer(
         let f = crate::weights::WeightsFile::load(path)?;
         let l = f.layer(name)?;
         f.check_fits(cfg)?;
-        if a.pattern != "khot" || a.k != 2 {
+        if !a.pattern.is_default() {
             eprintln!(
                 "note: --pattern/--k are ignored with --weights: the file's weights are used as they are (pattern {} k {})",
                 f.pattern, f.k
@@ -604,15 +604,7 @@ fn load_layer(
     if synthetic {
         crate::nets::synthesize(layer, a.seed.wrapping_add(idx as u64));
     }
-    if a.k == 0 || a.k > cfg.derived.mag_bits {
-        bail!(
-            "--k {} is out of range: valid 1..={} (magnitude bits)",
-            a.k,
-            cfg.derived.mag_bits
-        );
-    }
-    let pattern =
-        crate::compiler::network::pattern_for(cfg, &a.pattern, a.k).map_err(anyhow::Error::msg)?;
+    let pattern = a.pattern.resolve(cfg)?;
     let (rows, cols, w) = crate::compiler::network::lower(layer);
     let (q, sqnr) = crate::compiler::network::quantize_project(cfg, rows, cols, &w, &pattern);
     Ok((

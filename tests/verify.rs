@@ -146,64 +146,32 @@ fn random_programs_on_random_configs() {
 fn real_and_synthetic_layers_match_and_cycles_equal_the_cost_model() {
     let dir = tmp("verify-layers");
     let cfg = ["--xbar=16", "--ou=4x4"];
-    let cases: Vec<Vec<&str>> = vec![
-        vec![
-            "--onnx",
-            ONNX,
-            "--layer",
-            "Conv@46",
-            "--pattern",
-            "group",
-            "--k",
-            "2",
-        ],
-        vec![
-            "--onnx",
-            ONNX,
-            "--layer",
-            "Conv@42",
-            "--pattern",
-            "khot",
-            "--k",
-            "2",
-        ],
-        vec!["--onnx", ONNX, "--layer", "MatMul@0", "--pattern", "none"],
-        vec![
-            "--net",
-            "resnet50",
-            "--layer",
-            "layer3.0.conv2",
-            "--pattern",
-            "group",
-            "--k",
-            "1",
-        ],
-        vec![
-            "--net",
-            "mobilenetv2",
-            "--layer",
-            "features.2.expand",
-            "--pattern",
-            "khot",
-            "--k",
-            "1",
-        ],
-        vec![
-            "--net",
-            "mobilenetv2",
-            "--layer",
-            "features.2.depthwise",
-            "--pattern",
-            "group",
-            "--k",
-            "2",
-        ],
-    ];
+    let cases: Vec<Vec<String>> = [
+        "--onnx ONNX --layer Conv@46 --pattern group --k 2",
+        "--onnx ONNX --layer Conv@42 --pattern khot --k 2",
+        "--onnx ONNX --layer MatMul@0 --pattern none",
+        "--net resnet50 --layer layer3.0.conv2 --pattern group --k 1",
+        "--net mobilenetv2 --layer features.2.expand --pattern khot --k 1",
+        "--net mobilenetv2 --layer features.2.depthwise --pattern group --k 2",
+    ]
+    .iter()
+    .map(|c| {
+        c.split_whitespace()
+            .map(|t| {
+                if t == "ONNX" {
+                    ONNX.to_string()
+                } else {
+                    t.to_string()
+                }
+            })
+            .collect()
+    })
+    .collect();
     for (i, case) in cases.iter().enumerate() {
         let json = dir.join(format!("{i}.json"));
         let mut args = vec!["verify", "--vectors", "3"];
         args.extend(cfg);
-        args.extend(case.iter().copied());
+        args.extend(case.iter().map(|s| s.as_str()));
         args.extend(["--json", json.to_str().unwrap()]);
         let out = assert_passes(&args);
         let v: serde_json::Value =
