@@ -621,6 +621,18 @@ fn load_layer(
     ))
 }
 
+/// A spinner on stderr for a long step (hidden when stderr is not a terminal).
+fn spinner(msg: &str) -> indicatif::ProgressBar {
+    let p = indicatif::ProgressBar::new_spinner();
+    p.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .expect("valid template"),
+    );
+    p.set_message(msg.to_string());
+    p.enable_steady_tick(std::time::Duration::from_millis(200));
+    p
+}
+
 /// Run `sme verify`.
 pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
     let cfg = a.cfg.validated()?;
@@ -709,7 +721,10 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
     let cache = a.cache_dir.clone().unwrap_or_else(default_cache_dir);
     let version = verilator_version()?;
     eprintln!("verify: {version}; testbench cache {}", cache.display());
-    let tb = build_testbench(&cfg, &cache, a.trace.is_some())?;
+    let spin = spinner("verilating and compiling the tile and testbench (cached after the first run)");
+    let tb = build_testbench(&cfg, &cache, a.trace.is_some());
+    spin.finish_and_clear();
+    let tb = tb?;
     eprintln!(
         "verify: {} testbench {}",
         if tb.cached { "reusing cached" } else { "built" },
@@ -729,7 +744,9 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
         ),
     };
     let stims = write_stims(&cfg, &units, &stim_dir);
+    let spin = spinner(&format!("simulating {} programs on the RTL", units.len()));
     let actual = stims.and_then(|s| run_testbench(&tb, &s, a.trace.as_deref()));
+    spin.finish_and_clear();
     if temporary {
         std::fs::remove_dir_all(&stim_dir).ok();
     } else {
