@@ -721,7 +721,8 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
     let cache = a.cache_dir.clone().unwrap_or_else(default_cache_dir);
     let version = verilator_version()?;
     eprintln!("verify: {version}; testbench cache {}", cache.display());
-    let spin = spinner("verilating and compiling the tile and testbench (cached after the first run)");
+    let spin =
+        spinner("verilating and compiling the tile and testbench (cached after the first run)");
     let tb = build_testbench(&cfg, &cache, a.trace.is_some());
     spin.finish_and_clear();
     let tb = tb?;

@@ -156,6 +156,51 @@ fn cli_gen_writes_refuses_and_reruns_identically() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// `gen --tb` adds the testbench: the C++ is `sim/sme_tb.cpp` verbatim, the
+/// makefile carries the config's widths, and a rerun is byte-identical.
+#[test]
+fn cli_gen_tb_writes_the_testbench() {
+    let d = tmpdir("gen-tb");
+    let args = [
+        "gen", "--rows", "12", "--cols", "10", "--ou", "4x5", "--tb", "--force", "--out",
+    ];
+    let out = sme().args(args).arg(&d).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = read_all(&d);
+    let cpp = std::fs::read_to_string(d.join("sme_tb.cpp")).unwrap();
+    assert_eq!(
+        cpp,
+        std::fs::read_to_string(root().join("sim/sme_tb.cpp")).unwrap()
+    );
+    let mk = std::fs::read_to_string(d.join("sme_tb.mk")).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("sme_tile.json")).unwrap()).unwrap();
+    let der = &manifest["derived"];
+    for (def, key) in [
+        ("SME_ACC_BITS", "acc_bits"),
+        ("SME_PROG_ADDR_BITS", "prog_addr_bits"),
+        ("SME_PROG_DATA_BITS", "prog_data_bits"),
+    ] {
+        assert!(
+            mk.contains(&format!("-D{def}={} ", der[key]))
+                || mk.contains(&format!("-D{def}={}\n", der[key])),
+            "{def} in {mk}"
+        );
+    }
+    assert!(mk.contains(&format!("-DSME_OUTPUTS={} ", manifest["config"]["outputs"])));
+    for f in manifest["files"].as_array().unwrap() {
+        assert!(mk.contains(f.as_str().unwrap()), "{f} not in the makefile");
+    }
+    let again = sme().args(args).arg(&d).output().unwrap();
+    assert!(again.status.success());
+    assert_eq!(read_all(&d), first, "rerun is not byte-identical");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 fn read_all(d: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
         .unwrap()
