@@ -328,6 +328,10 @@ pub struct MapperRun {
     pub rtl_cycles_one_tile: u64,
     /// RTL cycles per vector with the tiles side by side (slowest tile).
     pub rtl_cycles_parallel: u64,
+    /// Programming-port writes that load all of the mapping's tile programs
+    /// (one write per cycle while the port is ready): the reload traffic when
+    /// the tiles share one physical tile.
+    pub load_writes: u64,
     /// The cost model's cycles per vector (slowest tile).
     pub cost_cycles_per_vector: u64,
     /// Vectors run per tile.
@@ -494,6 +498,11 @@ pub fn summarize_layer(
             crossbars: cost.crossbars,
             rtl_cycles_one_tile: seq,
             rtl_cycles_parallel: par,
+            load_writes: lp
+                .tiles
+                .iter()
+                .map(|t| crate::program::program_writes(cfg, &t.program).len() as u64)
+                .sum(),
             cost_cycles_per_vector: cost.cycles_per_vector,
             vectors: nvec,
             mismatches,
@@ -766,24 +775,26 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
     if let Some(job) = &job {
         let runs = summarize_layer(&cfg, job, &mapped, &actual, &per_unit);
         println!(
-            "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>10}",
+            "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>11} {:>9}",
             "mapper",
             "tiles",
             "crossbars",
             "rtl cyc 1 tile",
             "rtl cyc tiles",
             "cost model",
+            "load writes",
             "mismatch"
         );
         for r in &runs {
             println!(
-                "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>10}",
+                "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>11} {:>9}",
                 r.mapper,
                 r.tiles,
                 r.crossbars,
                 r.rtl_cycles_one_tile,
                 r.rtl_cycles_parallel,
                 r.cost_cycles_per_vector,
+                r.load_writes,
                 r.mismatches + r.layer_mismatches
             );
             if r.rtl_cycles_parallel != r.cost_cycles_per_vector {
