@@ -9,7 +9,7 @@
 #![cfg(feature = "cosim")]
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestRunner};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -86,6 +86,7 @@ fn assert_passes(args: &[&str]) -> String {
 fn random_programs_on_random_configs() {
     let mut runner = TestRunner::new(Config {
         cases: 4,
+        rng_seed: rng_seed(),
         failure_persistence: None,
         ..Config::default()
     });
@@ -339,4 +340,18 @@ fn standalone_testbench_flow() {
         .unwrap();
     assert!(!o.status.success());
     assert!(text(&o).1.contains("broken.stim:2"), "{:?}", text(&o));
+}
+
+/// The proptest seed: fixed (`SME_COSIM_SEED`, default 1) so CI runs are
+/// reproducible; `SME_COSIM_RANDOM=1` draws a fresh one.
+fn rng_seed() -> RngSeed {
+    if std::env::var_os("SME_COSIM_RANDOM").is_some() {
+        return RngSeed::Random;
+    }
+    let seed = std::env::var("SME_COSIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    println!("proptest seed {seed} (SME_COSIM_SEED; SME_COSIM_RANDOM=1 for a fresh one)");
+    RngSeed::Fixed(seed)
 }
