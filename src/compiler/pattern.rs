@@ -325,20 +325,7 @@ fn project_int_group(w: &WeightMatrix, k: u32, m: u32, g: u32, mag_bits: u32) ->
             }
             err
         };
-        // Good first guess to tighten the bound; ties go to the smallest
-        // mask, as in an ascending scan.
-        let g0 = guess_set(or, kk, max);
-        let mut best = (window_err(g0, u128::MAX, u32::MAX), g0);
-        for &s in &cands {
-            if s == g0 {
-                continue;
-            }
-            let err = window_err(s, best.0, best.1);
-            if err < best.0 || (err == best.0 && s < best.1) {
-                best = (err, s);
-            }
-        }
-        let s = best.1;
+        let s = best_set(guess_set(or, kk, max), &cands, u128::MAX, window_err);
         for r in rr {
             for i in r * cols + cc.start..r * cols + cc.end {
                 let v = w.data[i];
@@ -462,27 +449,37 @@ fn project_real_group(
             }
             err
         };
-        // Start from a good guess (the top bits of the rounded magnitudes)
-        // to tighten the bound, then scan every candidate; ties go to the
-        // smallest mask, as in an ascending scan.
-        let g0 = guess_set(or, kk, maxi);
-        let mut best = (window_err(g0, f64::INFINITY, u32::MAX), g0);
-        for &s in &cands {
-            if s == g0 {
-                continue;
-            }
-            let err = window_err(s, best.0, best.1);
-            if err < best.0 || (err == best.0 && s < best.1) {
-                best = (err, s);
-            }
-        }
-        let s = best.1;
+        let s = best_set(guess_set(or, kk, maxi), &cands, f64::INFINITY, window_err);
         for &(_, x, sc, i) in buf.iter() {
             let val = sc as f32 * nearest_real_sub(s, x) as f32;
             out[i] = if w[i] < 0.0 { -val } else { val };
         }
     });
     out
+}
+
+/// The bit set of lowest window error among `g0` and `cands`. `g0` (a good
+/// guess) is scored first to tighten the bound; `err(s, bound, s_bound)` may
+/// stop early once `s` cannot beat (`bound`, `s_bound`). Ties go to the
+/// smallest mask, as in an ascending scan. `worst` is the error type's
+/// largest value.
+fn best_set<E: PartialOrd + Copy>(
+    g0: u32,
+    cands: &[u32],
+    worst: E,
+    err: impl Fn(u32, E, u32) -> E,
+) -> u32 {
+    let mut best = (err(g0, worst, u32::MAX), g0);
+    for &s in cands {
+        if s == g0 {
+            continue;
+        }
+        let e = err(s, best.0, best.1);
+        if e < best.0 || (e == best.0 && s < best.1) {
+            best = (e, s);
+        }
+    }
+    best.1
 }
 
 /// A set of exactly `kk` positions within `max`: the highest bits of `or`,
