@@ -57,10 +57,20 @@ impl WeightMode {
 /// 1..=min(outputs, 2 cols) columns (so layers span several tiles).
 pub fn weights(cfg: &TileConfig, rng: &mut Rng, mode: WeightMode) -> WeightMatrix {
     let p = &cfg.params;
-    let maxw = cfg.max_weight() as i32;
     let k = 1 + rng.below(p.inputs.min(3 * p.rows) as u64) as usize;
     let n = 1 + rng.below(p.outputs.min(2 * p.cols) as u64) as usize;
-    let data = (0..k * n)
+    weight_matrix(k, n, cfg.max_weight() as i32, rng, mode)
+}
+
+/// A `rows x cols` weight matrix of `mode` with magnitudes up to `maxw`.
+pub fn weight_matrix(
+    rows: usize,
+    cols: usize,
+    maxw: i32,
+    rng: &mut Rng,
+    mode: WeightMode,
+) -> WeightMatrix {
+    let data = (0..rows * cols)
         .map(|_| match mode {
             WeightMode::Empty => 0,
             WeightMode::FullyDense => {
@@ -81,11 +91,7 @@ pub fn weights(cfg: &TileConfig, rng: &mut Rng, mode: WeightMode) -> WeightMatri
             }
         })
         .collect();
-    WeightMatrix {
-        rows: k,
-        cols: n,
-        data,
-    }
+    WeightMatrix { rows, cols, data }
 }
 
 /// A random valid program: random cells and ops with random windows,

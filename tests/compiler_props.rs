@@ -7,6 +7,7 @@ use sme::compiler::map::{Mapper, bounds, crossbars, map_all, map_matrix};
 use sme::config::{TileConfig, TileParams};
 use sme::golden::{execute, execute_layer};
 use sme::program::{Crossbar, Op, TileProgram, WeightMatrix};
+use sme::testgen::{self, InputMode, Rng, WeightMode};
 
 /// Small valid lossless configs with odd sizes.
 fn config() -> impl Strategy<Value = TileConfig> {
@@ -41,60 +42,17 @@ fn config() -> impl Strategy<Value = TileConfig> {
         })
 }
 
-/// Weights: empty, fully dense at +-max, or random with a random density.
+/// Weights: empty, fully dense at +-max, sparse or half-dense random.
 fn weights(maxw: i32) -> impl Strategy<Value = WeightMatrix> {
-    (1usize..70, 1usize..50, 0u8..4, any::<u64>()).prop_map(move |(k, n, mode, seed)| {
-        let mut s = seed | 1;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
-        let data = (0..k * n)
-            .map(|_| match mode {
-                0 => 0,
-                1 => {
-                    if next() & 1 == 0 {
-                        maxw
-                    } else {
-                        -maxw
-                    }
-                }
-                _ => {
-                    let r = next();
-                    let dens = if mode == 2 { 8 } else { 2 };
-                    if r % dens == 0 {
-                        (r >> 8) as i32 % (maxw + 1) * if r & 0x10 == 0 { 1 } else { -1 }
-                    } else {
-                        0
-                    }
-                }
-            })
-            .collect();
-        WeightMatrix {
-            rows: k,
-            cols: n,
-            data,
-        }
+    (1usize..70, 1usize..50, 0usize..4, any::<u64>()).prop_map(move |(k, n, mode, seed)| {
+        testgen::weight_matrix(k, n, maxw, &mut Rng::new(seed), WeightMode::ALL[mode])
     })
 }
 
+/// Inputs: all zero, all max, or random.
 fn inputs(cfg: &TileConfig, k: usize, mode: u8, seed: u64) -> Vec<u32> {
-    let max = cfg.max_act();
-    let mut s = seed | 1;
-    (0..k)
-        .map(|_| match mode {
-            0 => 0,
-            1 => max,
-            _ => {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 33) as u32) & max
-            }
-        })
-        .collect()
+    let mode = [InputMode::Zero, InputMode::Max, InputMode::Random][mode as usize];
+    testgen::input_vector(cfg, k, &mut Rng::new(seed), mode)
 }
 
 proptest! {
