@@ -6,8 +6,11 @@
 //! Needs `--features cosim` (Verilator). Run by scripts/test.
 #![cfg(feature = "cosim")]
 
+mod common;
+
+use common::rng_seed;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use sme::compiler::map::{Mapper, map_matrix};
 use sme::config::TileConfig;
 use sme::cosim::{IdleGen, MODELS, Tile};
@@ -281,18 +284,4 @@ fn real_layers_on_the_default_tile() {
     }
     println!("real-layer tile runs: {runs}");
     assert!(runs > 100);
-}
-
-/// The proptest seed: fixed (`SME_COSIM_SEED`, default 1) so CI runs are
-/// reproducible; `SME_COSIM_RANDOM=1` draws a fresh one.
-fn rng_seed() -> RngSeed {
-    if std::env::var_os("SME_COSIM_RANDOM").is_some() {
-        return RngSeed::Random;
-    }
-    let seed = std::env::var("SME_COSIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    println!("proptest seed {seed} (SME_COSIM_SEED; SME_COSIM_RANDOM=1 for a fresh one)");
-    RngSeed::Fixed(seed)
 }

@@ -8,8 +8,11 @@
 //! scripts/test.
 #![cfg(feature = "cosim")]
 
+mod common;
+
+use common::rng_seed;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
+use proptest::test_runner::{Config, TestRunner};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -340,18 +343,4 @@ fn standalone_testbench_flow() {
         .unwrap();
     assert!(!o.status.success());
     assert!(text(&o).1.contains("broken.stim:2"), "{:?}", text(&o));
-}
-
-/// The proptest seed: fixed (`SME_COSIM_SEED`, default 1) so CI runs are
-/// reproducible; `SME_COSIM_RANDOM=1` draws a fresh one.
-fn rng_seed() -> RngSeed {
-    if std::env::var_os("SME_COSIM_RANDOM").is_some() {
-        return RngSeed::Random;
-    }
-    let seed = std::env::var("SME_COSIM_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    println!("proptest seed {seed} (SME_COSIM_SEED; SME_COSIM_RANDOM=1 for a fresh one)");
-    RngSeed::Fixed(seed)
 }
