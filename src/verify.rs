@@ -423,8 +423,13 @@ pub fn write_stims(cfg: &TileConfig, units: &[Unit], dir: &Path) -> Result<Vec<P
     Ok(paths)
 }
 
-/// Splits `actual` by unit and compares each with its expected results.
-pub fn compare_units(units: &[Unit], actual: &[Run]) -> (Comparison, Vec<Comparison>) {
+/// Splits `actual` by unit and compares each with its expected results;
+/// returns the total and, per unit, its comparison and its runs (fewer than
+/// expected if the RTL gave fewer).
+pub fn compare_units<'a>(
+    units: &[Unit],
+    actual: &'a [Run],
+) -> (Comparison, Vec<(Comparison, &'a [Run])>) {
     let mut total = Comparison::default();
     let mut per = Vec::new();
     let mut at = 0;
@@ -433,7 +438,7 @@ pub fn compare_units(units: &[Unit], actual: &[Run]) -> (Comparison, Vec<Compari
         let slice = &actual[at.min(actual.len())..(at + n).min(actual.len())];
         let c = stim::compare(&u.label, &u.expected, slice);
         total.add(&c);
-        per.push(c);
+        per.push((c, slice));
         at += n;
     }
     if actual.len() > at {
@@ -451,29 +456,24 @@ pub fn summarize_layer(
     cfg: &TileConfig,
     job: &LayerJob,
     mapped: &[MappedLayer],
-    actual: &[Run],
-    per_unit: &[Comparison],
+    per_unit: &[(Comparison, &[Run])],
 ) -> Vec<MapperRun> {
     let isaac = preset("isaac32").expect("built-in preset");
-    let mut at = 0; // index into actual
-    let mut u_at = 0; // index into per_unit
+    let mut per_unit = per_unit.iter();
     let mut out = Vec::new();
     for (m, lp, units) in mapped {
         let nvec = job.xs.len();
         let mut layer_y: Vec<Vec<i128>> = vec![vec![0; lp.cols]; nvec];
         let (mut seq, mut par) = (0u64, 0u64);
         let mut mismatches = 0;
-        for t in 0..units.len() {
-            let runs = &actual[at.min(actual.len())..(at + nvec).min(actual.len())];
-            at += nvec;
-            mismatches += per_unit[u_at].mismatches;
-            u_at += 1;
+        for (tile, (cmp, runs)) in lp.tiles.iter().zip(per_unit.by_ref().take(units.len())) {
+            mismatches += cmp.mismatches;
             // Per-vector cycles of this tile (all vectors take the same).
             let c = runs.first().map_or(0, |r| r.cycles);
             seq += c;
             par = par.max(c);
             for (v, r) in runs.iter().enumerate() {
-                for (o, &col) in lp.tiles[t].output_map.iter().enumerate() {
+                for (o, &col) in tile.output_map.iter().enumerate() {
                     layer_y[v][col as usize] += r.outputs.get(o).copied().unwrap_or(0);
                 }
             }
@@ -773,7 +773,7 @@ pub fn run_verify(a: &crate::cli::VerifyArgs) -> Result<()> {
         "seed": a.seed,
     });
     if let Some(job) = &job {
-        let runs = summarize_layer(&cfg, job, &mapped, &actual, &per_unit);
+        let runs = summarize_layer(&cfg, job, &mapped, &per_unit);
         println!(
             "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>11} {:>9}",
             "mapper",
