@@ -265,7 +265,7 @@ pub struct CompressArgs {
     #[arg(long, default_value = "digits")]
     pub dataset: String,
     /// The digits CSV, gzip or plain: 64 pixels 0..=16 and a label 0..=9
-    /// per row, no header [default: ../shared/data/digits.csv.gz if present].
+    /// per row, no header [default: data/digits.csv.gz, relative to the working directory].
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// Bit-sparse pattern: khot or group (16x8 windows, the default OU).

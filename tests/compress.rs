@@ -8,7 +8,7 @@ use sme::weights::WeightsFile;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/digits.csv.gz");
+const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz");
 
 fn sme() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sme"))
@@ -26,7 +26,7 @@ fn stderr(o: &Output) -> String {
 fn compress_group_k2_on_digits() {
     assert!(
         Path::new(DIGITS).is_file(),
-        "{DIGITS} missing (CI lays ../shared beside the checkout)"
+        "{DIGITS} missing (vendored in data/)"
     );
     let (json, out) = (tmp("g2.json"), tmp("g2.weights.json"));
     // The default schedule: it takes well under a second in release and a
@@ -189,7 +189,7 @@ fn bad_input_fails_cleanly() {
 
 #[test]
 fn default_data_path_missing_gives_a_hint() {
-    // From a directory without ../shared/data the default is absent.
+    // From a directory without data/ the default is absent.
     let dir = tmp("cwd");
     std::fs::create_dir_all(dir.join("a")).unwrap();
     let o = sme()

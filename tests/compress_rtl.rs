@@ -12,7 +12,7 @@ use sme::weights::WeightsFile;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/digits.csv.gz");
+const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz");
 const SME: &str = env!("CARGO_BIN_EXE_sme");
 
 fn dir() -> PathBuf {
@@ -25,7 +25,7 @@ fn dir() -> PathBuf {
 fn first_layer_on_rtl_equals_the_integer_model() {
     let d = dir();
     let data = load_digits(Path::new(DIGITS))
-        .expect("digits data (CI lays ../shared beside the checkout)");
+        .expect("digits data (vendored in data/)");
     let sp = split(&data, TEST_FRACTION, DEFAULT_SPLIT_SEED);
     let images: Vec<&[u8]> = sp.test.iter().take(24).map(|&i| data.image(i)).collect();
     let inputs = d.join("test_images.csv");

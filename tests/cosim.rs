@@ -190,9 +190,9 @@ fn real_layers_on_the_default_tile() {
 
     let onnx = std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/models/ppocr_mobile_v2_cls.onnx"
+        "/data/ppocr_mobile_v2_cls.onnx"
     ));
-    let ppocr = sme::nets::load_onnx(onnx).expect("the shipped ONNX model (../shared/models)");
+    let ppocr = sme::nets::load_onnx(onnx).expect("the vendored ONNX model (data/)");
     let take = |net: &sme::nets::Network, name: &str| {
         net.layers
             .iter()

@@ -8,10 +8,8 @@ fn sme() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sme"))
 }
 
-fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel)
+fn data(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -20,10 +18,10 @@ fn tmp(name: &str) -> PathBuf {
 
 #[test]
 fn map_real_onnx_model_writes_json_and_csv() {
-    let model = shared("models/ppocr_mobile_v2_cls.onnx");
+    let model = data("ppocr_mobile_v2_cls.onnx");
     assert!(
         model.is_file(),
-        "{} missing (CI lays ../shared beside the checkout)",
+        "{} missing (vendored in data/)",
         model.display()
     );
     let (json, csv) = (tmp("ppocr.json"), tmp("ppocr.csv"));

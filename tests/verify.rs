@@ -19,7 +19,7 @@ use std::process::{Command, Output};
 const SME: &str = env!("CARGO_BIN_EXE_sme");
 const ONNX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/models/ppocr_mobile_v2_cls.onnx"
+    "/data/ppocr_mobile_v2_cls.onnx"
 );
 
 fn cache() -> PathBuf {

@@ -39,7 +39,7 @@ fn without_verilator_verify_says_how_to_install_it() {
 fn bad_verify_arguments_are_named() {
     let onnx = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/models/ppocr_mobile_v2_cls.onnx"
+        "/data/ppocr_mobile_v2_cls.onnx"
     );
     fails_with(
         &["verify", "--vectors", "0"],

@@ -1500,13 +1500,7 @@ mod tests {
     use super::*;
 
     fn model_path() -> std::path::PathBuf {
-        let rel =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/ppocr_mobile_v2_cls.onnx");
-        if rel.exists() {
-            rel
-        } else {
-            "/work/shared/models/ppocr_mobile_v2_cls.onnx".into()
-        }
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ppocr_mobile_v2_cls.onnx")
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub const TEST_FRACTION: f64 = 0.2;
 /// Default seed of the train/test split.
 pub const DEFAULT_SPLIT_SEED: u64 = 2024;
 /// Default data path, relative to the working directory.
-pub const DEFAULT_DATA: &str = "../shared/data/digits.csv.gz";
+pub const DEFAULT_DATA: &str = "data/digits.csv.gz";
 
 /// Everything [`compress`] needs.
 #[derive(Clone, Debug, PartialEq)]
