@@ -9,39 +9,211 @@ use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Raw tile parameters as written in a TOML file or given on the command line.
+/// The tile parameter list: the one declaration that the raw TOML/CLI struct
+/// ([`TileParams`]), the resolved struct ([`Params`]), the validator
+/// ([`TileConfig::new`]), the config tag and the command-line flags
+/// (`cli::args::ConfigArgs`) are all generated from. Adding a parameter means
+/// adding one entry here (plus its use in the templates).
 ///
-/// `None` means "use the default" (for `adc_bits`, `inputs`, `outputs` and
-/// `ops` the default depends on the other parameters).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct TileParams {
-    /// Crossbar rows X_r.
-    pub rows: Option<u32>,
-    /// Crossbar columns X_c.
-    pub cols: Option<u32>,
-    /// Bits per cell C.
-    pub cell_bits: Option<u32>,
-    /// Weight bits Q including the sign.
-    pub weight_bits: Option<u32>,
-    /// Activation bits A (unsigned).
-    pub act_bits: Option<u32>,
-    /// DAC bits D applied per activation step.
-    pub dac_bits: Option<u32>,
-    /// Operation-unit rows m.
-    pub ou_rows: Option<u32>,
-    /// Operation-unit columns g.
-    pub ou_cols: Option<u32>,
-    /// ADC bits R (default: smallest lossless value).
-    pub adc_bits: Option<u32>,
-    /// Crossbars per tile N.
-    pub xbars: Option<u32>,
-    /// Entries of the tile's input buffer (default 4 x rows).
-    pub inputs: Option<u32>,
-    /// Output accumulators of the tile (default 2 x cols).
-    pub outputs: Option<u32>,
-    /// Op-memory depth per crossbar (default: OU windows per crossbar).
-    pub ops: Option<u32>,
+/// It is an "X-macro": `tile_params!(m)` calls macro `m!` with the whole
+/// list, and each consumer expands the entries its own way. A declarative
+/// macro rather than a derive crate: no proc-macro dependency, and build.rs
+/// (which includes this file by path) needs nothing beyond serde.
+///
+/// Each entry: doc comment, field name, then `default` (may read parameters
+/// declared above it), the valid range `min..=max` (may read parameters
+/// above), `why` (the reason for the range, printed in errors), `flag` (the
+/// long CLI flag, also accepted as a TOML key) and `tag` (prefix in
+/// [`TileConfig::tag`]). Entries are in dependency order.
+macro_rules! tile_params {
+    ($m:ident) => {
+        $m! {
+            /// Crossbar rows X_r.
+            rows { default: 128, min: 2, max: limits::MAX_DIM, why: "", flag: "rows", tag: "r" }
+            /// Crossbar columns X_c.
+            cols { default: 128, min: 2, max: limits::MAX_DIM, why: "", flag: "cols", tag: "c" }
+            /// Bits per cell C.
+            cell_bits { default: 1, min: 1, max: limits::MAX_CELL_BITS, why: "",
+                flag: "cell-bits", tag: "_c" }
+            /// Weight bits Q including the sign.
+            weight_bits { default: 8, min: 2, max: limits::MAX_WEIGHT_BITS,
+                why: "sign plus at least one magnitude bit", flag: "weight-bits", tag: "q" }
+            /// Activation bits A (unsigned).
+            act_bits { default: 8, min: 1, max: limits::MAX_ACT_BITS, why: "",
+                flag: "act-bits", tag: "a" }
+            /// DAC bits D applied per activation step.
+            dac_bits { default: 1, min: 1, max: act_bits.min(limits::MAX_DAC_BITS),
+                why: "at most act_bits and 8", flag: "dac-bits", tag: "d" }
+            /// Operation-unit rows m.
+            ou_rows { default: 16, min: 1, max: rows.min(limits::MAX_OU),
+                why: "at most rows and 64", flag: "ou-rows", tag: "_ou" }
+            /// Operation-unit columns g.
+            ou_cols { default: 8, min: 1, max: cols.min(limits::MAX_OU),
+                why: "at most cols and 64", flag: "ou-cols", tag: "x" }
+            /// ADC bits R (default: the smallest lossless value).
+            adc_bits { default: lossless_adc_bits(ou_rows, cell_bits, dac_bits), min: 1,
+                max: limits::MAX_ADC_BITS,
+                why: format!("lossless from {}", lossless_adc_bits(ou_rows, cell_bits, dac_bits)),
+                flag: "adc-bits", tag: "_adc" }
+            /// Crossbars per tile N.
+            xbars { default: 8, min: 1, max: limits::MAX_XBARS, why: "", flag: "xbars", tag: "_n" }
+            /// Entries of the tile's input buffer I (default 4 x rows).
+            inputs { default: 4 * rows, min: 1, max: limits::MAX_IO, why: "",
+                flag: "inputs", tag: "_i" }
+            /// Output accumulators of the tile O (default 2 x cols).
+            outputs { default: 2 * cols, min: 1, max: limits::MAX_IO, why: "",
+                flag: "outputs", tag: "o" }
+            /// Op-memory depth per crossbar (default: OU windows per crossbar).
+            ops { default: rows.div_ceil(ou_rows) * cols.div_ceil(ou_cols), min: 1,
+                max: limits::MAX_OPS, why: "", flag: "ops", tag: "k" }
+        }
+    };
+}
+#[allow(unused_imports)] // build.rs includes this file and does not use it
+pub(crate) use tile_params;
+
+/// The smallest lossless ADC width for an m-row OU of C-bit cells driven by
+/// D-bit DAC steps: bits to hold `m (2^C - 1)(2^D - 1)`.
+fn lossless_adc_bits(ou_rows: u32, cell_bits: u32, dac_bits: u32) -> u32 {
+    bits_for(max_column_sum(ou_rows, cell_bits, dac_bits))
+}
+
+/// Largest column sum of one OU activation: m (2^C - 1)(2^D - 1).
+fn max_column_sum(ou_rows: u32, cell_bits: u32, dac_bits: u32) -> u64 {
+    ou_rows as u64 * ((1u64 << cell_bits) - 1) * ((1u64 << dac_bits) - 1)
+}
+
+/// An OU size `MxG` (rows x columns): the `ou` shorthand of the config file
+/// and the `--ou` flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OuSize {
+    /// OU rows m.
+    pub rows: u32,
+    /// OU columns g.
+    pub cols: u32,
+}
+
+impl std::str::FromStr for OuSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parse = |t: &str| t.trim().parse::<u32>().ok();
+        match s.split_once(['x', 'X']).map(|(a, b)| (parse(a), parse(b))) {
+            Some((Some(rows), Some(cols))) => Ok(OuSize { rows, cols }),
+            _ => Err(format!("`{s}`: expected ROWSxCOLS, e.g. 16x8")),
+        }
+    }
+}
+
+impl TryFrom<String> for OuSize {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<OuSize> for String {
+    fn from(o: OuSize) -> String {
+        format!("{}x{}", o.rows, o.cols)
+    }
+}
+
+/// Expands [`tile_params`] into [`TileParams`], [`Params`] and the resolver.
+macro_rules! define_param_structs {
+    ($( $(#[doc = $doc:literal])* $name:ident { default: $def:expr, min: $lo:expr, max: $hi:expr,
+        why: $why:expr, flag: $flag:literal, tag: $tag:literal } )*) => {
+        /// Raw tile parameters as written in a TOML file or given on the
+        /// command line. Keys are the field names or the long flags
+        /// (`cell_bits` or `cell-bits`); `xbar` and `ou` are shorthands.
+        ///
+        /// `None` means "use the default" (some defaults depend on other
+        /// parameters).
+        #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+        #[serde(deny_unknown_fields)]
+        pub struct TileParams {
+            /// Crossbar size: sets rows and cols where they are not given.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub xbar: Option<u32>,
+            /// OU size `MxG`: sets ou_rows and ou_cols where they are not given.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub ou: Option<OuSize>,
+            $(
+                $(#[doc = $doc])*
+                #[serde(default, alias = $flag, skip_serializing_if = "Option::is_none")]
+                pub $name: Option<u32>,
+            )*
+        }
+
+        impl TileParams {
+            /// Overlay `other` on `self`: every parameter set in `other` wins
+            /// (shorthands are expanded on each side first).
+            pub fn overlay(&self, other: &TileParams) -> TileParams {
+                let (a, b) = (self.expanded(), other.expanded());
+                TileParams { xbar: None, ou: None, $($name: b.$name.or(a.$name)),* }
+            }
+
+            /// Resolve every default and check every range, in declaration
+            /// order.
+            fn resolve(&self) -> Result<Params, ConfigError> {
+                let raw = self.expanded();
+                $(
+                    let $name = check(
+                        stringify!($name),
+                        raw.$name,
+                        || $def,
+                        $lo,
+                        $hi,
+                        || -> String { ($why).to_string() },
+                    )?;
+                )*
+                Ok(Params { $($name),* })
+            }
+        }
+
+        /// Fully resolved parameters (every default filled in). Serialized
+        /// into the manifest and the generated file headers.
+        #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct Params {
+            $( $(#[doc = $doc])* pub $name: u32, )*
+        }
+
+        impl Params {
+            /// A short, filesystem-safe name (see [`TileConfig::tag`]).
+            fn tag(&self) -> String {
+                let mut s = String::new();
+                $( s.push_str($tag); s.push_str(&self.$name.to_string()); )*
+                s
+            }
+        }
+    };
+}
+tile_params!(define_param_structs);
+
+/// Check one parameter; errors name it, its value (and whether that value is
+/// the default) and the valid range.
+fn check(
+    param: &'static str,
+    given: Option<u32>,
+    default: impl FnOnce() -> u32,
+    lo: u32,
+    hi: u32,
+    why: impl FnOnce() -> String,
+) -> Result<u32, ConfigError> {
+    let value = given.unwrap_or_else(default);
+    if value >= lo && value <= hi {
+        return Ok(value);
+    }
+    let why = why();
+    Err(ConfigError {
+        param,
+        value: value as u64,
+        is_default: given.is_none(),
+        valid: if why.is_empty() {
+            format!("{lo}..={hi}")
+        } else {
+            format!("{lo}..={hi} ({why})")
+        },
+    })
 }
 
 impl TileParams {
@@ -50,26 +222,17 @@ impl TileParams {
         toml::from_str(text).map_err(|e| format!("invalid tile config: {e}"))
     }
 
-    /// Overlay `other` on `self`: every parameter set in `other` wins.
-    pub fn overlay(&self, other: &TileParams) -> TileParams {
-        macro_rules! pick {
-            ($($f:ident),*) => { TileParams { $($f: other.$f.or(self.$f)),* } };
-        }
-        pick!(
-            rows,
-            cols,
-            cell_bits,
-            weight_bits,
-            act_bits,
-            dac_bits,
-            ou_rows,
-            ou_cols,
-            adc_bits,
-            xbars,
-            inputs,
-            outputs,
-            ops
-        )
+    /// The shorthands folded in: `xbar` fills rows and cols, `ou` fills
+    /// ou_rows and ou_cols, where those are not given.
+    fn expanded(&self) -> TileParams {
+        let mut p = self.clone();
+        p.rows = p.rows.or(self.xbar);
+        p.cols = p.cols.or(self.xbar);
+        p.ou_rows = p.ou_rows.or(self.ou.map(|o| o.rows));
+        p.ou_cols = p.ou_cols.or(self.ou.map(|o| o.cols));
+        p.xbar = None;
+        p.ou = None;
+        p
     }
 
     /// Validate into a [`TileConfig`].
@@ -85,6 +248,8 @@ pub struct ConfigError {
     pub param: &'static str,
     /// The offending value.
     pub value: u64,
+    /// Whether the value is a default the user did not set.
+    pub is_default: bool,
     /// Human description of the valid range.
     pub valid: String,
 }
@@ -93,45 +258,20 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "config parameter `{}` = {} is out of range: valid {}",
-            self.param, self.value, self.valid
+            "config parameter `{}` = {}{} is out of range: valid {}",
+            self.param,
+            self.value,
+            if self.is_default {
+                " (its default; set it explicitly)"
+            } else {
+                ""
+            },
+            self.valid
         )
     }
 }
 
 impl std::error::Error for ConfigError {}
-
-/// Fully resolved parameters (every default filled in). Serialized into the
-/// manifest and the generated file headers.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Params {
-    /// Crossbar rows X_r.
-    pub rows: u32,
-    /// Crossbar columns X_c.
-    pub cols: u32,
-    /// Bits per cell C.
-    pub cell_bits: u32,
-    /// Weight bits Q including sign.
-    pub weight_bits: u32,
-    /// Activation bits A.
-    pub act_bits: u32,
-    /// DAC bits D.
-    pub dac_bits: u32,
-    /// OU rows m.
-    pub ou_rows: u32,
-    /// OU columns g.
-    pub ou_cols: u32,
-    /// ADC bits R.
-    pub adc_bits: u32,
-    /// Crossbars per tile N.
-    pub xbars: u32,
-    /// Input buffer entries I.
-    pub inputs: u32,
-    /// Output accumulators O.
-    pub outputs: u32,
-    /// Op-memory depth per crossbar.
-    pub ops: u32,
-}
 
 /// Widths and counts derived from [`Params`]; computed once, in Rust.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -299,87 +439,27 @@ impl TileConfig {
     /// Validate raw parameters and derive every width.
     pub fn new(raw: &TileParams) -> Result<TileConfig, ConfigError> {
         use limits::*;
-        fn check(
-            param: &'static str,
-            value: u32,
-            lo: u32,
-            hi: u32,
-            why: &str,
-        ) -> Result<u32, ConfigError> {
-            if value < lo || value > hi {
-                Err(ConfigError {
-                    param,
-                    value: value as u64,
-                    valid: if why.is_empty() {
-                        format!("{lo}..={hi}")
-                    } else {
-                        format!("{lo}..={hi} ({why})")
-                    },
-                })
-            } else {
-                Ok(value)
-            }
-        }
-        let rows = check("rows", raw.rows.unwrap_or(128), 2, MAX_DIM, "")?;
-        let cols = check("cols", raw.cols.unwrap_or(128), 2, MAX_DIM, "")?;
-        let cell_bits = check(
-            "cell_bits",
-            raw.cell_bits.unwrap_or(1),
-            1,
-            MAX_CELL_BITS,
-            "",
-        )?;
-        let weight_bits = check(
-            "weight_bits",
-            raw.weight_bits.unwrap_or(8),
-            2,
-            MAX_WEIGHT_BITS,
-            "sign plus at least one magnitude bit",
-        )?;
-        let act_bits = check("act_bits", raw.act_bits.unwrap_or(8), 1, MAX_ACT_BITS, "")?;
-        let dac_bits = check(
-            "dac_bits",
-            raw.dac_bits.unwrap_or(1),
-            1,
-            act_bits.min(MAX_DAC_BITS),
-            "at most act_bits and 8",
-        )?;
-        let ou_rows = check(
-            "ou_rows",
-            raw.ou_rows.unwrap_or(16),
-            1,
-            rows.min(MAX_OU),
-            "at most rows and 64",
-        )?;
-        let ou_cols = check(
-            "ou_cols",
-            raw.ou_cols.unwrap_or(8),
-            1,
-            cols.min(MAX_OU),
-            "at most cols and 64",
-        )?;
-        let xbars = check("xbars", raw.xbars.unwrap_or(8), 1, MAX_XBARS, "")?;
-        let max_column_sum: u64 =
-            ou_rows as u64 * ((1u64 << cell_bits) - 1) * ((1u64 << dac_bits) - 1);
+        let params = raw.resolve()?;
+        let Params {
+            rows,
+            cols,
+            cell_bits,
+            weight_bits,
+            act_bits,
+            dac_bits,
+            ou_rows,
+            ou_cols,
+            adc_bits,
+            xbars,
+            inputs,
+            outputs,
+            ops,
+            ..
+        } = params.clone();
+        let max_column_sum = max_column_sum(ou_rows, cell_bits, dac_bits);
         let lossless_adc_bits = bits_for(max_column_sum);
-        let adc_bits = check(
-            "adc_bits",
-            raw.adc_bits.unwrap_or(lossless_adc_bits),
-            1,
-            MAX_ADC_BITS,
-            &format!("lossless from {lossless_adc_bits}"),
-        )?;
-        let inputs = check("inputs", raw.inputs.unwrap_or(4 * rows), 1, MAX_IO, "")?;
-        let outputs = check("outputs", raw.outputs.unwrap_or(2 * cols), 1, MAX_IO, "")?;
         let row_windows = ceil_div(rows, ou_rows);
         let col_windows = ceil_div(cols, ou_cols);
-        let ops = check(
-            "ops",
-            raw.ops.unwrap_or(row_windows * col_windows),
-            1,
-            MAX_OPS,
-            "",
-        )?;
 
         let mag_bits = weight_bits - 1;
         let slices = ceil_div(mag_bits, cell_bits);
@@ -409,6 +489,7 @@ impl TileConfig {
             return Err(ConfigError {
                 param: "ops",
                 value: ops as u64,
+                is_default: raw.ops.is_none(),
                 valid: format!(
                     "a configuration whose accumulator fits {MAX_ACC_BITS} bits (needs {acc_bits}); \
                      reduce ops, xbars, ou_cols, act_bits or weight_bits"
@@ -460,21 +541,7 @@ impl TileConfig {
         let prog_addr_bits = prog_offset_bits + 2;
 
         Ok(TileConfig {
-            params: Params {
-                rows,
-                cols,
-                cell_bits,
-                weight_bits,
-                act_bits,
-                dac_bits,
-                ou_rows,
-                ou_cols,
-                adc_bits,
-                xbars,
-                inputs,
-                outputs,
-                ops,
-            },
+            params,
             derived: Derived {
                 mag_bits,
                 slices,
@@ -546,23 +613,7 @@ impl TileConfig {
     /// A short, filesystem-safe name of the config (used for top-module
     /// suffixes and cache keys); identical params give identical names.
     pub fn tag(&self) -> String {
-        let p = &self.params;
-        format!(
-            "r{}c{}_c{}q{}a{}d{}_ou{}x{}_adc{}_n{}_i{}o{}k{}",
-            p.rows,
-            p.cols,
-            p.cell_bits,
-            p.weight_bits,
-            p.act_bits,
-            p.dac_bits,
-            p.ou_rows,
-            p.ou_cols,
-            p.adc_bits,
-            p.xbars,
-            p.inputs,
-            p.outputs,
-            p.ops
-        )
+        self.params.tag()
     }
 
     /// The parameters as TOML (round-trips through [`TileParams::from_toml`]).

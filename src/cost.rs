@@ -67,25 +67,25 @@ pub const NEUROSIM_22NM: Preset = Preset {
     ..ISAAC_32NM
 };
 
-/// All presets.
-pub const PRESETS: [&Preset; 2] = [&ISAAC_32NM, &NEUROSIM_22NM];
+/// The energy/area presets by name (`--preset`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PresetName {
+    /// [`ISAAC_32NM`].
+    #[default]
+    Isaac32,
+    /// [`NEUROSIM_22NM`].
+    Neurosim22,
+}
 
-/// Look a preset up by name.
-pub fn preset(name: &str) -> Result<&'static Preset, String> {
-    PRESETS
-        .iter()
-        .copied()
-        .find(|p| p.name == name)
-        .ok_or_else(|| {
-            format!(
-                "unknown preset `{name}`: valid {}",
-                PRESETS
-                    .iter()
-                    .map(|p| p.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+impl PresetName {
+    /// The figures of this preset.
+    pub fn preset(self) -> &'static Preset {
+        match self {
+            PresetName::Isaac32 => &ISAAC_32NM,
+            PresetName::Neurosim22 => &NEUROSIM_22NM,
+        }
+    }
 }
 
 fn interp(table: &[(u32, f64)], bits: u32) -> f64 {

@@ -17,7 +17,7 @@ pub mod golden;
 pub mod nets;
 pub mod outdir;
 pub mod program;
-pub mod report;
+pub mod progress;
 pub mod rtlgen;
 pub mod stim;
 pub mod testgen;

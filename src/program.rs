@@ -209,11 +209,6 @@ impl TileProgram {
             .unwrap_or(0)
     }
 
-    /// Total ops over all crossbars.
-    pub fn total_ops(&self) -> u64 {
-        self.xbars.iter().map(|x| x.ops.len() as u64).sum()
-    }
-
     /// Crossbars holding any non-zero cell or op.
     pub fn used_xbars(&self) -> u32 {
         self.xbars.iter().filter(|x| x.is_used()).count() as u32

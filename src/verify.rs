@@ -12,7 +12,7 @@
 
 use crate::compiler::map::{Mapper, map_matrix};
 use crate::config::TileConfig;
-use crate::cost::{layer_cost, preset};
+use crate::cost::{PresetName, layer_cost};
 use crate::golden;
 use crate::program::{LayerProgram, TileProgram, WeightMatrix};
 use crate::rtlgen;
@@ -458,7 +458,7 @@ pub fn summarize_layer(
     mapped: &[MappedLayer],
     per_unit: &[(Comparison, &[Run])],
 ) -> Vec<MapperRun> {
-    let isaac = preset("isaac32").expect("built-in preset");
+    let isaac = PresetName::Isaac32.preset();
     let mut per_unit = per_unit.iter();
     let mut out = Vec::new();
     for (m, lp, units) in mapped {
@@ -596,11 +596,12 @@ fn load_layer(
         }
         return Ok((format!("{}:{name}", f.name), l.matrix(), None));
     }
-    let (mut net, synthetic) = crate::report::load_network(
+    let src = crate::cli::map_source(
         a.net.as_deref(),
         a.onnx.as_deref(),
         a.input_shape.as_deref(),
     )?;
+    let (mut net, synthetic) = (src.load()?, src.synthetic());
     let Some(idx) = net.layers.iter().position(|l| l.name == name) else {
         let names: Vec<&str> = net.layers.iter().map(|l| l.name.as_str()).collect();
         bail!(

@@ -173,10 +173,15 @@ impl WeightsFile {
         Self::from_json(&text).with_context(|| format!("weights file {}", path.display()))
     }
 
+    /// The file's JSON text (validated first).
+    pub fn to_json(&self) -> Result<String> {
+        self.validate()?;
+        Ok(serde_json::to_string(self)? + "\n")
+    }
+
     /// Writes the file atomically (temporary name, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        self.validate()?;
-        let text = serde_json::to_string(self)? + "\n";
+        let text = self.to_json()?;
         outdir::write_file(path, &text).with_context(|| format!("cannot write {}", path.display()))
     }
 

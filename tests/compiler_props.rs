@@ -79,10 +79,10 @@ proptest! {
             counts.push(n);
         }
         // The one-pass flow used by `sme map` gives the same programs and bounds.
-        let (d, r, s, b2) = map_all(&cfg, &w);
-        prop_assert_eq!(&d, &map_matrix(&cfg, &w, Mapper::Dense));
-        prop_assert_eq!(&r, &map_matrix(&cfg, &w, Mapper::Sre));
-        prop_assert_eq!(&s, &map_matrix(&cfg, &w, Mapper::Sme));
+        let (all, b2) = map_all(&cfg, &w);
+        for mapper in Mapper::ALL {
+            prop_assert_eq!(&all[mapper], &map_matrix(&cfg, &w, mapper), "{:?}", mapper);
+        }
         prop_assert_eq!(&b2, &b);
         // SME never uses more crossbars than dense, nor than SRE.
         prop_assert!(counts[2] <= counts[0]);

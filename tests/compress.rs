@@ -152,12 +152,12 @@ fn bad_input_fails_cleanly() {
     fails(
         &["--pattern", "dense"],
         Some(digits),
-        "--pattern `dense` is not supported",
+        "--pattern none is not supported by compress",
     );
     fails(
-        &["--dataset", "mnist"],
+        &["--dataset", "cifar"],
         Some(digits),
-        "--dataset `mnist` is not supported",
+        "invalid value 'cifar' for '--dataset",
     );
     fails(&["--epochs", "0"], Some(digits), "must be at least 1");
     // An output directory that does not exist: refused before training, so

@@ -24,8 +24,7 @@ fn dir() -> PathBuf {
 #[test]
 fn first_layer_on_rtl_equals_the_integer_model() {
     let d = dir();
-    let data = load_digits(Path::new(DIGITS))
-        .expect("digits data (vendored in data/)");
+    let data = load_digits(Path::new(DIGITS)).expect("digits data (vendored in data/)");
     let sp = split(&data, TEST_FRACTION, DEFAULT_SPLIT_SEED);
     let images: Vec<&[u8]> = sp.test.iter().take(24).map(|&i| data.image(i)).collect();
     let inputs = d.join("test_images.csv");

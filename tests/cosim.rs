@@ -127,7 +127,7 @@ fn rtl_matches_golden_across_the_matrix() {
             // All tiles ran: the slowest one's RTL cycles are the cost
             // model's cycles per vector.
             if lp.tiles.len() <= 2 {
-                let isaac = sme::cost::preset("isaac32").unwrap();
+                let isaac = sme::cost::PresetName::Isaac32.preset();
                 prop_assert_eq!(
                     slowest,
                     sme::cost::layer_cost(&cfg, &lp, 1, isaac).cycles_per_vector,
@@ -185,7 +185,8 @@ fn lossless_layer_check(
 #[test]
 fn real_layers_on_the_default_tile() {
     use sme::compiler::network::{lower, pattern_for, quantize_project};
-    use sme::cost::{layer_cost, preset};
+    use sme::compiler::pattern::PatternKind;
+    use sme::cost::{PresetName, layer_cost};
     use sme::verify::cut;
 
     let onnx = std::path::Path::new(concat!(
@@ -207,22 +208,26 @@ fn real_layers_on_the_default_tile() {
         l
     };
     let layers = [
-        (take(&ppocr, "Conv@44"), "group", 2),
-        (take(&ppocr, "Conv@42"), "khot", 2),
-        (take(&ppocr, "Conv@46"), "none", 1),
-        (synth("resnet50", "layer3.0.conv2"), "group", 2),
-        (synth("resnet50", "layer1.0.conv2"), "khot", 1),
-        (synth("mobilenetv2", "features.2.depthwise"), "group", 1),
+        (take(&ppocr, "Conv@44"), PatternKind::Group, 2),
+        (take(&ppocr, "Conv@42"), PatternKind::Khot, 2),
+        (take(&ppocr, "Conv@46"), PatternKind::None, 1),
+        (synth("resnet50", "layer3.0.conv2"), PatternKind::Group, 2),
+        (synth("resnet50", "layer1.0.conv2"), PatternKind::Khot, 1),
+        (
+            synth("mobilenetv2", "features.2.depthwise"),
+            PatternKind::Group,
+            1,
+        ),
     ];
     let mut tile = Tile::new("d128").expect("model linked");
     tile.idle = IdleGen::new(11, 40, 2);
     let cfg = tile.config().clone();
     assert!(cfg.derived.adc_lossless);
-    let isaac = preset("isaac32").unwrap();
+    let isaac = PresetName::Isaac32.preset();
     let mut rng = Rng::new(3);
     let mut runs = 0;
     for (layer, pat, k) in &layers {
-        let pattern = pattern_for(&cfg, pat, *k).unwrap();
+        let pattern = pattern_for(&cfg, *pat, *k);
         let (rows, cols, w) = lower(layer);
         let (q, _) = quantize_project(&cfg, rows, cols, &w, &pattern);
         let q = cut(&q, cfg.params.inputs as usize, cfg.params.outputs as usize);

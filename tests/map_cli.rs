@@ -9,7 +9,9 @@ fn sme() -> Command {
 }
 
 fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(rel)
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -104,18 +106,19 @@ fn map_rejects_bad_input() {
 /// The SME packer comes within 5 % of the packing bound on all of ResNet-50.
 #[test]
 fn resnet50_packing_within_five_percent_of_bound() {
+    use sme::compiler::map::Mapper;
     use sme::compiler::network::{compile_layer, pattern_for};
     let cfg = sme::config::TileConfig::default_config();
     let mut net = sme::nets::builtin_shapes("resnet50").unwrap();
-    let pattern = pattern_for(&cfg, "khot", 2).unwrap();
+    let pattern = pattern_for(&cfg, sme::compiler::pattern::PatternKind::Khot, 2);
     let (mut sme_x, mut bound, mut dense_x) = (0u64, 0u64, 0u64);
     for (i, layer) in net.layers.iter_mut().enumerate() {
         sme::nets::synthesize(layer, 1 + i as u64);
         let r = compile_layer(&cfg, layer, &pattern, &sme::cost::ISAAC_32NM);
         layer.weights = Vec::new();
-        sme_x += r.sme.crossbars;
+        sme_x += r.cost[Mapper::Sme].crossbars;
         bound += r.bounds.packing_crossbars;
-        dense_x += r.dense.crossbars;
+        dense_x += r.cost[Mapper::Dense].crossbars;
     }
     println!("resnet50 khot2: dense {dense_x} sme {sme_x} packing bound {bound}");
     assert!(

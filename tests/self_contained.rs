@@ -39,7 +39,9 @@ fn vendored_data_matches_its_readme() {
 /// this file does not match itself.
 fn forbidden() -> Vec<String> {
     let mut v = vec![format!("..{}shared", '/')];
-    for top in ["home", "root", "work", "opt", "srv", "mnt", "media", "farm", "Users"] {
+    for top in [
+        "home", "root", "work", "opt", "srv", "mnt", "media", "farm", "Users",
+    ] {
         for quote in ['"', '\'', ' ', '='] {
             v.push(format!("{quote}/{top}/"));
         }

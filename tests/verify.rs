@@ -17,10 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SME: &str = env!("CARGO_BIN_EXE_sme");
-const ONNX: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/data/ppocr_mobile_v2_cls.onnx"
-);
+const ONNX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ppocr_mobile_v2_cls.onnx");
 
 fn cache() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("sme-cache")

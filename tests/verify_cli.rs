@@ -37,10 +37,7 @@ fn without_verilator_verify_says_how_to_install_it() {
 
 #[test]
 fn bad_verify_arguments_are_named() {
-    let onnx = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/ppocr_mobile_v2_cls.onnx"
-    );
+    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ppocr_mobile_v2_cls.onnx");
     fails_with(
         &["verify", "--vectors", "0"],
         None,

@@ -25,7 +25,20 @@ use crate::program::{Crossbar, LayerProgram, MappedTile, Op, TileProgram, Weight
 use serde::{Deserialize, Serialize};
 
 /// Which mapper.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Mapper {
     /// ISAAC-style dense bit-sliced mapping.
     Dense,
@@ -46,6 +59,57 @@ impl Mapper {
             Mapper::Sre => "sre",
             Mapper::Sme => "sme",
         }
+    }
+
+    /// Position in [`Mapper::ALL`] (and in a [`PerMapper`]).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One value per mapper, indexed by [`Mapper`]; serializes as a map
+/// `{"dense": .., "sre": .., "sme": ..}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PerMapper<T>(pub [T; 3]);
+
+impl<T> PerMapper<T> {
+    /// Build from a function of the mapper.
+    pub fn from_fn(mut f: impl FnMut(Mapper) -> T) -> PerMapper<T> {
+        PerMapper(Mapper::ALL.map(&mut f))
+    }
+
+    /// `(mapper, value)` pairs, baseline first.
+    pub fn iter(&self) -> impl Iterator<Item = (Mapper, &T)> {
+        Mapper::ALL.into_iter().zip(self.0.iter())
+    }
+
+    /// Apply `f` to every value.
+    pub fn map<U>(&self, mut f: impl FnMut(Mapper, &T) -> U) -> PerMapper<U> {
+        PerMapper::from_fn(|m| f(m, &self[m]))
+    }
+}
+
+impl<T> std::ops::Index<Mapper> for PerMapper<T> {
+    type Output = T;
+    fn index(&self, m: Mapper) -> &T {
+        &self.0[m.index()]
+    }
+}
+
+impl<T> std::ops::IndexMut<Mapper> for PerMapper<T> {
+    fn index_mut(&mut self, m: Mapper) -> &mut T {
+        &mut self.0[m.index()]
+    }
+}
+
+impl<T: Serialize> Serialize for PerMapper<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(3))?;
+        for (k, v) in self.iter() {
+            m.serialize_entry(k.name(), v)?;
+        }
+        m.end()
     }
 }
 
@@ -539,10 +603,7 @@ pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerPr
 /// All three mappings and the bounds of one matrix, squeezing every slice
 /// once (the dense mapping runs on a second thread). Equal to calling
 /// [`map_matrix`] for each mapper and [`bounds`].
-pub fn map_all(
-    cfg: &TileConfig,
-    w: &WeightMatrix,
-) -> (LayerProgram, LayerProgram, LayerProgram, Bounds) {
+pub fn map_all(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerProgram>, Bounds) {
     std::thread::scope(|scope| {
         let dense = scope.spawn(|| map_matrix(cfg, w, Mapper::Dense));
         let n = cfg.params.xbars as usize;
@@ -563,9 +624,11 @@ pub fn map_all(
             tiles,
         };
         (
-            dense.join().expect("dense mapping thread"),
-            lp(sre_tiles),
-            lp(sme_tiles),
+            PerMapper([
+                dense.join().expect("dense mapping thread"),
+                lp(sre_tiles),
+                lp(sme_tiles),
+            ]),
             b,
         )
     })
@@ -590,13 +653,4 @@ fn push_tiles(tiles: &mut Vec<MappedTile>, s: &Slice, xbars: Vec<Crossbar>, n: u
 /// others every crossbar holding a non-zero cell.
 pub fn crossbars(lp: &LayerProgram) -> u64 {
     lp.tiles.iter().map(|t| t.program.xbars.len() as u64).sum()
-}
-
-/// Ops per activation step of the slowest tile (tiles run concurrently).
-pub fn makespan_ops(lp: &LayerProgram) -> u32 {
-    lp.tiles
-        .iter()
-        .map(|t| t.program.max_ops())
-        .max()
-        .unwrap_or(0)
 }

@@ -28,6 +28,42 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// `2^M` entries).
 pub const MAX_PATTERN_MAG_BITS: u32 = 15;
 
+/// The kind of a bit-sparse pattern, as named on the command line and in
+/// files (`khot`, `group`, `none`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PatternKind {
+    /// At most k non-zero magnitude bits per weight.
+    Khot,
+    /// Every m x g window shares one set of at most k bit positions.
+    Group,
+    /// No bit-sparse constraint (plain quantization).
+    #[value(alias = "dense")]
+    #[serde(alias = "dense")]
+    None,
+}
+
+impl PatternKind {
+    /// The pattern of this kind with `k` bits and (for group) `m x g`
+    /// windows.
+    pub fn with(self, k: u32, m: u32, g: u32) -> Pattern {
+        match self {
+            PatternKind::Khot => Pattern::KHot { k },
+            PatternKind::Group => Pattern::Group { k, m, g },
+            PatternKind::None => Pattern::Dense,
+        }
+    }
+
+    /// Lower-case name (`khot`, `group`, `none`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PatternKind::Khot => "khot",
+            PatternKind::Group => "group",
+            PatternKind::None => "none",
+        }
+    }
+}
+
 /// A bit-sparse pattern set.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pattern {
@@ -51,6 +87,15 @@ pub enum Pattern {
 }
 
 impl Pattern {
+    /// The kind of this pattern.
+    pub fn kind(&self) -> PatternKind {
+        match self {
+            Pattern::Dense => PatternKind::None,
+            Pattern::KHot { .. } => PatternKind::Khot,
+            Pattern::Group { .. } => PatternKind::Group,
+        }
+    }
+
     /// Panics unless the pattern's window is non-empty.
     fn check(&self) {
         if let Pattern::Group { m, g, .. } = *self {

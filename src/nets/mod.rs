@@ -13,6 +13,45 @@ pub use builtin::{BUILTIN_NAMES, builtin, builtin_shapes, synthesize};
 pub use onnx::{load_onnx, load_onnx_with_input, parse_onnx, parse_onnx_with_input};
 
 use serde::Serialize;
+use std::path::PathBuf;
+
+/// Where a network's float weights come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A built-in network by name ([`BUILTIN_NAMES`]): shapes only; each
+    /// layer's weights are synthesized when it is compiled ([`synthesize`]).
+    Builtin(String),
+    /// An ONNX model file, with the `[C, H, W]` input shape when the model
+    /// leaves it dynamic.
+    Onnx {
+        /// The model file.
+        path: PathBuf,
+        /// Input shape override.
+        input_shape: Option<Vec<usize>>,
+    },
+}
+
+impl Source {
+    /// Load the network. Built-in networks come without weights.
+    pub fn load(&self) -> anyhow::Result<Network> {
+        match self {
+            Source::Builtin(name) => builtin_shapes(name),
+            Source::Onnx {
+                path,
+                input_shape: Some(shape),
+            } => load_onnx_with_input(path, shape),
+            Source::Onnx {
+                path,
+                input_shape: None,
+            } => load_onnx(path),
+        }
+    }
+
+    /// Whether the weights are synthetic (built-in networks).
+    pub fn synthetic(&self) -> bool {
+        matches!(self, Source::Builtin(_))
+    }
+}
 
 /// What a weight layer computes, which decides how it is lowered.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -29,12 +29,12 @@ pub mod admm;
 pub mod data;
 pub mod mlp;
 
-use crate::cli::CompressArgs;
-use crate::compiler::pattern::{Pattern, in_pattern, zero_bit_fraction};
+use crate::compiler::pattern::{Pattern, PatternKind, in_pattern, zero_bit_fraction};
 use crate::compiler::quant::{Granularity, Quantized, dequantize, quantize};
 use crate::program::WeightMatrix;
 use crate::weights::{self, IntLayer, WeightsFile};
-use admm::{AdmmSchedule, Constraint};
+pub use admm::AdmmSchedule;
+use admm::Constraint;
 use anyhow::{Context, Result, bail};
 use data::{CLASSES, Dataset, PIXELS};
 use mlp::{INPUT_SCALE, Mlp};
@@ -42,7 +42,7 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Weight bits Q including the sign.
 pub const WEIGHT_BITS: u32 = 8;
@@ -181,15 +181,6 @@ pub struct CompressReport {
     pub weights: WeightsFile,
 }
 
-/// Short name of a pattern (`khot`, `group`, `none`).
-pub fn pattern_name(p: &Pattern) -> &'static str {
-    match p {
-        Pattern::Dense => "none",
-        Pattern::KHot { .. } => "khot",
-        Pattern::Group { .. } => "group",
-    }
-}
-
 /// Loads `opts.data` and runs [`compress_dataset`].
 pub fn compress(opts: &CompressOptions, progress: impl FnMut(Progress)) -> Result<CompressReport> {
     opts.validate()?;
@@ -293,7 +284,7 @@ pub fn compress_dataset(
         version: weights::VERSION,
         name: "digits-mlp".into(),
         weight_bits: WEIGHT_BITS,
-        pattern: pattern_name(&opts.pattern).into(),
+        pattern: opts.pattern.kind().name().into(),
         k,
         layers: vec![
             IntLayer {
@@ -434,190 +425,137 @@ pub fn int_model_accuracy(f: &WeightsFile, d: &Dataset) -> Result<f64> {
     })
 }
 
-/// `sme compress`: validates the arguments, runs [`compress`] with a
-/// progress bar, prints the accuracy table and writes `--json` / `--out`
-/// (each atomically, only after the whole run succeeded).
-pub fn run_cli(args: &CompressArgs) -> Result<()> {
-    if args.dataset != "digits" {
-        bail!(
-            "--dataset `{}` is not supported: valid digits",
-            args.dataset
-        );
-    }
-    let pattern = match args.pattern.as_str() {
-        "khot" => Pattern::KHot { k: args.k },
-        "group" => Pattern::Group {
-            k: args.k,
-            m: GROUP_M,
-            g: GROUP_G,
-        },
-        other => bail!("--pattern `{other}` is not supported: valid khot, group"),
-    };
-    if !(1..=MAG_BITS).contains(&args.k) {
-        bail!(
-            "--k {} is out of range: valid 1..={MAG_BITS} (magnitude bits of int8)",
-            args.k
-        );
-    }
-    if args.epochs == 0 || args.admm_epochs == 0 {
-        bail!("--epochs and --admm-epochs must be at least 1");
-    }
-    let data = match &args.data {
-        Some(p) => p.clone(),
-        None => {
-            let p = PathBuf::from(DEFAULT_DATA);
-            if !p.is_file() {
-                bail!("digits data not found at {DEFAULT_DATA}; pass --data FILE");
-            }
-            p
-        }
-    };
-    // Output directories are checked before the run, so an error after
-    // training cannot leave one output written and the other not.
-    for path in [&args.json, &args.out].into_iter().flatten() {
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
+/// How the train/test split is made, for reports.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct SplitInfo {
+    /// The method, in words.
+    pub method: &'static str,
+    /// Share of each class that goes to test.
+    pub test_fraction: f64,
+    /// Split seed.
+    pub seed: u64,
+    /// Training rows.
+    pub train: usize,
+    /// Test rows.
+    pub test: usize,
+}
+
+/// The ADMM hyper-parameters, for reports.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct AdmmInfo {
+    /// W-step learning rate.
+    pub lr: f64,
+    /// Fine-tune learning rate.
+    pub finetune_lr: f64,
+    /// Initial rho.
+    pub rho0: f64,
+    /// rho growth per epoch.
+    pub rho_growth: f64,
+    /// Largest rho.
+    pub rho_max: f64,
+    /// Minibatch size.
+    pub batch: usize,
+}
+
+/// `sme compress --json`: the settings and results of one run (schema in
+/// `docs/json.md`).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct CompressSummary {
+    /// Data set name.
+    pub dataset: &'static str,
+    /// Data file.
+    pub data: String,
+    /// Train/test split.
+    pub split: SplitInfo,
+    /// Seed of the weight init and the minibatch order.
+    pub seed: u64,
+    /// The model, in words.
+    pub model: String,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Float learning rate.
+    pub lr: f64,
+    /// Pattern kind.
+    pub pattern: PatternKind,
+    /// Bits per weight (khot) or per window (group).
+    pub k: u32,
+    /// Group window `[m, g]` (null for khot).
+    pub window: Option<[u32; 2]>,
+    /// Weight bits including the sign.
+    pub weight_bits: u32,
+    /// Magnitude bits.
+    pub mag_bits: u32,
+    /// Float epochs.
+    pub epochs: usize,
+    /// ADMM epochs.
+    pub admm_epochs: usize,
+    /// Fine-tune epochs.
+    pub finetune_epochs: usize,
+    /// ADMM hyper-parameters.
+    pub admm: AdmmInfo,
+    /// Test accuracies by stage.
+    pub accuracy: Accuracy,
+    /// Accuracy of the exported integer model.
+    pub int_model_accuracy: f64,
+    /// Zero-bit share of the ADMM weights.
+    pub zero_bit_fraction: f64,
+    /// Zero-bit share by stage.
+    pub zero_bit_fraction_by_stage: ZeroBits,
+    /// Wall time of the run (s).
+    pub seconds: f64,
+}
+
+impl CompressReport {
+    /// The report of a run with `opts` that took `seconds`.
+    pub fn summary(&self, opts: &CompressOptions, seconds: f64) -> CompressSummary {
+        let (k, window) = match opts.pattern {
+            Pattern::KHot { k } => (k, None),
+            Pattern::Group { k, m, g } => (k, Some([m, g])),
+            Pattern::Dense => (0, None),
         };
-        if !parent.is_dir() {
-            bail!(
-                "cannot write {}: directory {} does not exist",
-                path.display(),
-                parent.display()
-            );
+        CompressSummary {
+            dataset: "digits",
+            data: opts.data.display().to_string(),
+            split: SplitInfo {
+                method: "stratified: each class's rows shuffled with StdRng(seed), first round(20%) to test",
+                test_fraction: TEST_FRACTION,
+                seed: opts.split_seed,
+                train: self.train_size,
+                test: self.test_size,
+            },
+            seed: opts.seed,
+            model: format!("mlp 64-{}-10 relu", opts.hidden),
+            hidden: opts.hidden,
+            lr: f32_json(opts.lr),
+            pattern: opts.pattern.kind(),
+            k,
+            window,
+            weight_bits: WEIGHT_BITS,
+            mag_bits: MAG_BITS,
+            epochs: opts.epochs,
+            admm_epochs: opts.admm.epochs,
+            finetune_epochs: opts.admm.finetune_epochs,
+            admm: AdmmInfo {
+                lr: f32_json(opts.admm.lr),
+                finetune_lr: f32_json(opts.admm.finetune_lr),
+                rho0: f32_json(opts.admm.rho0),
+                rho_growth: f32_json(opts.admm.rho_growth),
+                rho_max: f32_json(opts.admm.rho_max),
+                batch: opts.admm.batch,
+            },
+            accuracy: self.accuracy,
+            int_model_accuracy: self.int_model_accuracy,
+            zero_bit_fraction: self.zero_bit_fraction.admm,
+            zero_bit_fraction_by_stage: self.zero_bit_fraction,
+            seconds,
         }
     }
-    let defaults = CompressOptions::default();
-    let opts = CompressOptions {
-        data,
-        pattern,
-        epochs: args.epochs,
-        admm: AdmmSchedule {
-            epochs: args.admm_epochs,
-            finetune_epochs: args.finetune_epochs,
-            ..defaults.admm.clone()
-        },
-        seed: args.seed,
-        ..defaults
-    };
-    let bar = indicatif::ProgressBar::new(
-        (opts.epochs + opts.admm.epochs + opts.admm.finetune_epochs) as u64,
-    );
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} compress {msg} [{bar:30}] {pos}/{len} epochs {elapsed}",
-        )
-        .expect("valid template"),
-    );
-    let t0 = std::time::Instant::now();
-    let result = compress(&opts, |p| {
-        bar.set_message(p.stage);
-        bar.set_position(p.done as u64);
-    });
-    bar.finish_and_clear();
-    let rep = result?;
-    let secs = t0.elapsed().as_secs_f64();
-
-    let a = rep.accuracy;
-    let z = rep.zero_bit_fraction;
-    println!(
-        "sme compress: digits MLP 64-{}-10, {} train / {} test rows (stratified, split seed {}), seed {}, pattern {} k={}{}, epochs float {} / ADMM {} / fine-tune {}, {secs:.1} s",
-        opts.hidden,
-        rep.train_size,
-        rep.test_size,
-        opts.split_seed,
-        opts.seed,
-        pattern_name(&opts.pattern),
-        args.k,
-        if let Pattern::Group { m, g, .. } = opts.pattern {
-            format!(" ({m}x{g} windows)")
-        } else {
-            String::new()
-        },
-        opts.epochs,
-        opts.admm.epochs,
-        opts.admm.finetune_epochs,
-    );
-    println!(
-        "  {:<10} {:>9} {:>15}",
-        "stage", "test acc", "zero-bit share"
-    );
-    println!("  {:<10} {:>8.2}% {:>15}", "float", 100.0 * a.float, "-");
-    println!("  {:<10} {:>8.2}% {:>15.3}", "int8", 100.0 * a.int8, z.int8);
-    println!(
-        "  {:<10} {:>8.2}% {:>15.3}",
-        "projected",
-        100.0 * a.projected,
-        z.projected
-    );
-    println!("  {:<10} {:>8.2}% {:>15.3}", "ADMM", 100.0 * a.admm, z.admm);
-
-    let json_text = if args.json.is_some() {
-        let doc = serde_json::json!({
-            "dataset": "digits",
-            "data": opts.data.display().to_string(),
-            "split": {
-                "method": "stratified: each class's rows shuffled with StdRng(seed), first round(20%) to test",
-                "test_fraction": TEST_FRACTION,
-                "seed": opts.split_seed,
-                "train": rep.train_size,
-                "test": rep.test_size,
-            },
-            "seed": opts.seed,
-            "model": format!("mlp 64-{}-10 relu", opts.hidden),
-            "hidden": opts.hidden,
-            "lr": f32_json(opts.lr),
-            "pattern": pattern_name(&opts.pattern),
-            "k": args.k,
-            "window": match opts.pattern { Pattern::Group { m, g, .. } => serde_json::json!([m, g]), _ => serde_json::Value::Null },
-            "weight_bits": WEIGHT_BITS,
-            "mag_bits": MAG_BITS,
-            "epochs": opts.epochs,
-            "admm_epochs": opts.admm.epochs,
-            "finetune_epochs": opts.admm.finetune_epochs,
-            "admm": {
-                "lr": f32_json(opts.admm.lr),
-                "finetune_lr": f32_json(opts.admm.finetune_lr),
-                "rho0": f32_json(opts.admm.rho0),
-                "rho_growth": f32_json(opts.admm.rho_growth),
-                "rho_max": f32_json(opts.admm.rho_max),
-                "batch": opts.admm.batch,
-            },
-            "accuracy": a,
-            "int_model_accuracy": rep.int_model_accuracy,
-            "zero_bit_fraction": z.admm,
-            "zero_bit_fraction_by_stage": z,
-            "seconds": secs,
-        });
-        Some(serde_json::to_string_pretty(&doc)? + "\n")
-    } else {
-        None
-    };
-    // Weights first, then the JSON; if the JSON cannot be written, the
-    // weights written by this run are removed again.
-    if let Some(path) = &args.out {
-        rep.weights.save(path)?;
-    }
-    if let (Some(path), Some(text)) = (&args.json, &json_text) {
-        if let Err(e) = write(path, text) {
-            if let Some(out) = &args.out {
-                std::fs::remove_file(out).ok();
-            }
-            return Err(e);
-        }
-    }
-    Ok(())
 }
 
 /// An f32 as the shortest decimal that reads back to it (`1e-3`, not
 /// `0.0010000000474974513`).
 fn f32_json(x: f32) -> f64 {
     x.to_string().parse().unwrap_or(x as f64)
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    crate::outdir::write_file(path, text)
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]
@@ -718,19 +656,7 @@ mod tests {
     }
 
     #[test]
-    fn cli_defaults_match_the_library_defaults() {
-        use clap::Parser;
-        let cli = crate::cli::Cli::parse_from(["sme", "compress"]);
-        let crate::cli::Command::Compress(a) = cli.cmd else {
-            panic!("not compress")
-        };
-        let o = CompressOptions::default();
-        assert_eq!(a.epochs, o.epochs);
-        assert_eq!(a.admm_epochs, o.admm.epochs);
-        assert_eq!(a.finetune_epochs, o.admm.finetune_epochs);
-        assert_eq!(a.seed, o.seed);
-        assert_eq!((a.pattern.as_str(), a.k), ("group", 2));
-        assert_eq!(o.pattern, Pattern::Group { k: 2, m: 16, g: 8 });
+    fn f32_json_is_the_short_decimal() {
         assert_eq!(f32_json(1e-3), 0.001);
     }
 

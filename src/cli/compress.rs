@@ -1,0 +1,218 @@
+//! `sme compress`: train, quantize and ADMM fine-tune a small network on
+//! real data and report accuracy at every stage (the `train` feature).
+
+use crate::compiler::pattern::PatternKind;
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// Data sets `sme compress` trains on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Dataset {
+    /// The 8x8 handwritten digits (64-64-10 MLP).
+    Digits,
+}
+
+/// Arguments of `sme compress`.
+#[derive(Args, Debug)]
+pub struct CompressArgs {
+    /// Data set.
+    #[arg(long, value_enum, default_value_t = Dataset::Digits)]
+    pub dataset: Dataset,
+    /// The digits CSV, gzip or plain: 64 pixels 0..=16 and a label 0..=9
+    /// per row, no header [default: data/digits.csv.gz, relative to the
+    /// working directory].
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Bit-sparse pattern: khot or group (16x8 windows, the default OU).
+    #[arg(long, value_enum, default_value_t = PatternKind::Group)]
+    pub pattern: PatternKind,
+    /// Non-zero bits per weight (khot) or per window (group), 1..=7.
+    #[arg(long, default_value_t = 2, allow_hyphen_values = true)]
+    pub k: u32,
+    /// Float training epochs.
+    #[arg(long, default_value_t = 60)]
+    pub epochs: usize,
+    /// ADMM epochs.
+    #[arg(long, default_value_t = 40)]
+    pub admm_epochs: usize,
+    /// Straight-through fine-tune epochs after the hard projection.
+    #[arg(long, default_value_t = 10)]
+    pub finetune_epochs: usize,
+    /// Seed of the weight init and minibatch order.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the accuracies and settings as JSON (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the ADMM integer weights (sme-weights JSON).
+    #[arg(long, value_name = "WEIGHTS")]
+    pub out: Option<PathBuf>,
+}
+
+/// Run `sme compress`.
+#[cfg(not(feature = "train"))]
+pub fn run(_: &CompressArgs) -> Result<()> {
+    anyhow::bail!(
+        "sme compress needs the `train` feature: cargo run --release --features train -- compress ..."
+    )
+}
+
+/// Run `sme compress`: validates the arguments, runs the compression with a
+/// progress bar, prints the accuracy table and writes `--json` / `--out`
+/// (together, only after the whole run succeeded).
+#[cfg(feature = "train")]
+pub fn run(args: &CompressArgs) -> Result<()> {
+    use super::output::Outputs;
+    use crate::progress::Progress;
+    use crate::train::{
+        AdmmSchedule, CompressOptions, DEFAULT_DATA, GROUP_G, GROUP_M, MAG_BITS, compress,
+    };
+    use anyhow::bail;
+
+    if args.pattern == PatternKind::None {
+        bail!("--pattern none is not supported by compress: valid khot, group");
+    }
+    let pattern = args.pattern.with(args.k, GROUP_M, GROUP_G);
+    if !(1..=MAG_BITS).contains(&args.k) {
+        bail!(
+            "--k {} is out of range: valid 1..={MAG_BITS} (magnitude bits of int8)",
+            args.k
+        );
+    }
+    if args.epochs == 0 || args.admm_epochs == 0 {
+        bail!("--epochs and --admm-epochs must be at least 1");
+    }
+    let data = match &args.data {
+        Some(p) => p.clone(),
+        None => {
+            let p = PathBuf::from(DEFAULT_DATA);
+            if !p.is_file() {
+                bail!("digits data not found at {DEFAULT_DATA}; pass --data FILE");
+            }
+            p
+        }
+    };
+    // Outputs are checked before the run, so an error after training cannot
+    // leave one output written and the other not.
+    let mut outputs = Outputs::new([data.as_path()]);
+    let json = outputs.claim("--json", args.json.as_deref())?;
+    let weights_out = outputs.claim("--out", args.out.as_deref())?;
+    let defaults = CompressOptions::default();
+    let opts = CompressOptions {
+        data,
+        pattern,
+        epochs: args.epochs,
+        admm: AdmmSchedule {
+            epochs: args.admm_epochs,
+            finetune_epochs: args.finetune_epochs,
+            ..defaults.admm.clone()
+        },
+        seed: args.seed,
+        ..defaults
+    };
+    let bar = super::Bar::new("epochs");
+    bar.start(
+        "compress",
+        Some((opts.epochs + opts.admm.epochs + opts.admm.finetune_epochs) as u64),
+    );
+    let t0 = std::time::Instant::now();
+    let result = compress(&opts, |p| {
+        bar.message(p.stage);
+        bar.inc(1);
+    });
+    bar.finish();
+    let rep = result?;
+    let summary = rep.summary(&opts, t0.elapsed().as_secs_f64());
+
+    let (a, z) = (rep.accuracy, rep.zero_bit_fraction);
+    // The table goes to standard error when an output takes standard output.
+    let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    writeln!(
+        out,
+        "sme compress: digits MLP 64-{}-10, {} train / {} test rows (stratified, split seed {}), seed {}, pattern {} k={}{}, epochs float {} / ADMM {} / fine-tune {}, {:.1} s",
+        opts.hidden,
+        rep.train_size,
+        rep.test_size,
+        opts.split_seed,
+        opts.seed,
+        args.pattern.name(),
+        args.k,
+        match summary.window {
+            Some([m, g]) => format!(" ({m}x{g} windows)"),
+            None => String::new(),
+        },
+        opts.epochs,
+        opts.admm.epochs,
+        opts.admm.finetune_epochs,
+        summary.seconds,
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>9} {:>15}",
+        "stage", "test acc", "zero-bit share"
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>8.2}% {:>15}",
+        "float",
+        100.0 * a.float,
+        "-"
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>8.2}% {:>15.3}",
+        "int8",
+        100.0 * a.int8,
+        z.int8
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>8.2}% {:>15.3}",
+        "projected",
+        100.0 * a.projected,
+        z.projected
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>8.2}% {:>15.3}",
+        "ADMM",
+        100.0 * a.admm,
+        z.admm
+    )?;
+
+    let mut files = Vec::new();
+    if let Some(t) = weights_out {
+        files.push((t, rep.weights.to_json()?));
+    }
+    if let Some(t) = json {
+        files.push((t, serde_json::to_string_pretty(&summary)? + "\n"));
+    }
+    Outputs::commit(files)
+}
+
+#[cfg(all(test, feature = "train"))]
+mod tests {
+    use crate::compiler::pattern::{Pattern, PatternKind};
+    use crate::train::CompressOptions;
+
+    #[test]
+    fn cli_defaults_match_the_library_defaults() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::parse_from(["sme", "compress"]);
+        let crate::cli::Command::Compress(a) = cli.cmd else {
+            panic!("not compress")
+        };
+        let o = CompressOptions::default();
+        assert_eq!(a.epochs, o.epochs);
+        assert_eq!(a.admm_epochs, o.admm.epochs);
+        assert_eq!(a.finetune_epochs, o.admm.finetune_epochs);
+        assert_eq!(a.seed, o.seed);
+        assert_eq!((a.pattern, a.k), (PatternKind::Group, 2));
+        assert_eq!(o.pattern, Pattern::Group { k: 2, m: 16, g: 8 });
+    }
+}
