@@ -1,0 +1,105 @@
+//! Every key that a `--json` output holds is documented in docs/json.md.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn sme() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sme"))
+}
+
+fn doc() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md")).unwrap()
+}
+
+/// Key paths of `v` in the notation of docs/json.md.
+fn paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let seg = if ["dense", "sre", "sme"].contains(&k.as_str()) {
+                    "<mapper>"
+                } else {
+                    k.as_str()
+                };
+                let p = if prefix.is_empty() {
+                    seg.to_string()
+                } else {
+                    format!("{prefix}.{seg}")
+                };
+                out.push(p.clone());
+                // The pattern is one documented enum value; config holds the
+                // tile parameters.
+                if p == "pattern" {
+                    continue;
+                }
+                if p == "config" {
+                    out.push("config.<param>".into());
+                    continue;
+                }
+                paths(x, &p, out);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                paths(x, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn undocumented(json: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(json).expect("valid JSON");
+    let mut ps = Vec::new();
+    paths(&v, "", &mut ps);
+    ps.sort();
+    ps.dedup();
+    let doc = doc();
+    ps.into_iter()
+        .filter(|p| !doc.contains(&format!("| `{p}` |")))
+        .collect()
+}
+
+#[test]
+fn the_check_finds_an_undocumented_key() {
+    assert_eq!(
+        undocumented(r#"{"network": "x", "no_such_key": 1}"#),
+        vec!["no_such_key".to_string()]
+    );
+}
+
+#[test]
+fn map_json_is_documented() {
+    let o = sme()
+        .args(["map", "--net", "resnet18", "--layers", "2", "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let missing = undocumented(&String::from_utf8(o.stdout).unwrap());
+    assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+}
+
+#[cfg(feature = "train")]
+#[test]
+fn compress_json_is_documented() {
+    let o = sme()
+        .args([
+            "compress",
+            "--epochs",
+            "1",
+            "--admm-epochs",
+            "1",
+            "--finetune-epochs",
+            "0",
+        ])
+        .args([
+            "--data",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz"),
+        ])
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let missing = undocumented(&String::from_utf8(o.stdout).unwrap());
+    assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+}
