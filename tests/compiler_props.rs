@@ -20,9 +20,12 @@ fn config() -> impl Strategy<Value = TileConfig> {
                 1u32..=cols.min(9),
                 1u32..=3 * rows,
                 1u32..=3 * cols,
+                // Op-memory depth: the default (every window of a crossbar)
+                // or a tight one, down to a single op.
+                prop::option::of(1u32..=6),
             )
         })
-        .prop_map(|((rows, cols, c, q, a, n), d, m, g, i, o)| {
+        .prop_map(|((rows, cols, c, q, a, n), d, m, g, i, o, ops)| {
             TileParams {
                 rows: Some(rows),
                 cols: Some(cols),
@@ -35,6 +38,7 @@ fn config() -> impl Strategy<Value = TileConfig> {
                 xbars: Some(n),
                 inputs: Some(i),
                 outputs: Some(o),
+                ops,
                 ..Default::default()
             }
             .validate()

@@ -390,7 +390,7 @@ fn map_dense(cfg: &TileConfig, s: &Slice) -> Vec<Crossbar> {
             }
         }
     }
-    xbars
+    split_for_ops(cfg, xbars)
 }
 
 /// SRE mapping of one slice: each non-empty logical crossbar keeps its
@@ -415,7 +415,40 @@ fn map_sre(cfg: &TileConfig, s: &Slice, strips: &[Strip]) -> Vec<Crossbar> {
         place_cells(cfg, s, st, xb, 0, col0);
         strip_ops(cfg, st, 0, st.cw, &mut xb.ops);
     }
-    xbars
+    split_for_ops(cfg, xbars)
+}
+
+/// Respect the op-memory depth: a crossbar with more ops than `ops` is
+/// spilled into several physical crossbars, each holding at most `ops` of
+/// its ops and only the cells of the windows those ops read.
+fn split_for_ops(cfg: &TileConfig, xbars: Vec<Crossbar>) -> Vec<Crossbar> {
+    let p = &cfg.params;
+    let cap = p.ops as usize;
+    if xbars.iter().all(|x| x.ops.len() <= cap) {
+        return xbars;
+    }
+    let (m, g) = (p.ou_rows, p.ou_cols);
+    let mut out = Vec::with_capacity(xbars.len());
+    for xb in xbars {
+        if xb.ops.len() <= cap {
+            out.push(xb);
+            continue;
+        }
+        for chunk in xb.ops.chunks(cap) {
+            let mut part = Crossbar::empty(cfg);
+            for op in chunk {
+                for r in op.row_window * m..((op.row_window + 1) * m).min(p.rows) {
+                    for c in op.col_window * g..((op.col_window + 1) * g).min(p.cols) {
+                        let i = (r * p.cols + c) as usize;
+                        part.cells[i] = xb.cells[i];
+                    }
+                }
+            }
+            part.ops = chunk.to_vec();
+            out.push(part);
+        }
+    }
+    out
 }
 
 /// One piece of a strip placed in a physical crossbar: OU windows
@@ -548,7 +581,9 @@ fn map_sme(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>) -> Vec<Crossbar> {
     }
     let p = &cfg.params;
     let m = p.ou_rows as usize;
-    let cap = p.rows / p.ou_rows * cfg.derived.col_windows;
+    // A crossbar holds at most its whole row windows, and runs at most
+    // `ops` ops (the op-memory depth).
+    let cap = (p.rows / p.ou_rows * cfg.derived.col_windows).min(p.ops);
     let (mut pieces, n) = fill(cfg, &strips, cap);
     let windows: u32 = pieces.iter().map(|pc| pc.nw).sum();
     let balanced = windows.div_ceil(n);
@@ -572,6 +607,7 @@ fn map_sme(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>) -> Vec<Crossbar> {
         place_cells(cfg, s, &part, xb, pc.rw0 * p.ou_rows, pc.cw * p.ou_cols);
         strip_ops(cfg, &part, pc.rw0, pc.cw, &mut xb.ops);
     }
+    debug_assert!(xbars.iter().all(|x| x.ops.len() <= p.ops as usize));
     xbars
 }
 
