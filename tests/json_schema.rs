@@ -103,3 +103,39 @@ fn compress_json_is_documented() {
     let missing = undocumented(&String::from_utf8(o.stdout).unwrap());
     assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
 }
+
+/// Needs Verilator at run time (scripts/test installs it).
+#[cfg(feature = "cosim")]
+#[test]
+fn verify_json_is_documented() {
+    let cache = tempfile::tempdir().unwrap();
+    let small = [
+        "--xbar",
+        "16",
+        "--ou",
+        "4x4",
+        "--xbars",
+        "2",
+        "--vectors",
+        "1",
+    ];
+    for extra in [
+        vec!["--programs", "1"],
+        vec!["--net", "resnet18", "--layer", "conv1", "--cut", "24x12"],
+    ] {
+        let o = sme()
+            .arg("verify")
+            .args(small)
+            .args(&extra)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(["--json", "-"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8(o.stdout).unwrap();
+        let json = &text[text.find('{').expect("JSON on stdout")..];
+        let missing = undocumented(json);
+        assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+    }
+}

@@ -46,7 +46,10 @@ fn bad_verify_arguments_are_named() {
     fails_with(
         &["verify", "--mapper", "fast"],
         None,
-        &["--mapper `fast`", "valid all, dense, sre, sme"],
+        &[
+            "invalid value 'fast' for '--mapper",
+            "possible values: all, dense, sre, sme",
+        ],
     );
     fails_with(&["verify", "--xbar", "1"], None, &["rows", "valid"]);
     fails_with(

@@ -16,5 +16,5 @@ pub struct CheckArgs {
 
 /// Run `sme check`.
 pub fn run(a: &CheckArgs) -> Result<()> {
-    crate::verify::run_check(&a.expected, &a.results)
+    super::verify::run_check(&a.expected, &a.results)
 }

@@ -12,7 +12,6 @@ mod verify;
 
 pub use args::{ConfigArgs, PatternArgs};
 pub(crate) use map::source as map_source;
-pub use verify::VerifyArgs;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};

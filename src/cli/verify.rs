@@ -1,10 +1,14 @@
 //! `sme verify`: run random programs or a layer's programs on the generated
 //! RTL and compare with the golden executor and the cycle model.
 
-use super::{ConfigArgs, PatternArgs};
-use anyhow::Result;
-use clap::Args;
-use std::path::PathBuf;
+use super::output::{Outputs, Target};
+use super::{Bar, ConfigArgs, PatternArgs};
+use crate::compiler::map::Mapper;
+use crate::stim::{self, Run};
+use crate::verify::{self, LayerRequest, LayerWeights, MapperRun, VerifyRequest};
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `sme verify`.
 #[derive(Args, Debug)]
@@ -34,9 +38,9 @@ pub struct VerifyArgs {
     /// inputs x outputs).
     #[arg(long, value_name = "RxC")]
     pub cut: Option<String>,
-    /// Which mappings of the layer to run: all, dense, sre, sme.
-    #[arg(long, default_value = "all")]
-    pub mapper: String,
+    /// Which mappings of the layer to run.
+    #[arg(long, value_enum, default_value_t = MapperChoice::All)]
+    pub mapper: MapperChoice,
     /// Input vectors per program (random activations).
     #[arg(long, default_value_t = 8)]
     pub vectors: usize,
@@ -67,7 +71,255 @@ pub struct VerifyArgs {
     pub layer_outputs: Option<PathBuf>,
 }
 
+/// Which mappings of a layer `--mapper` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MapperChoice {
+    /// Dense, SRE-style and SME.
+    All,
+    /// Dense (ISAAC-style) only.
+    Dense,
+    /// SRE-style only.
+    Sre,
+    /// SME only.
+    Sme,
+}
+
+impl MapperChoice {
+    fn mappers(self) -> Vec<Mapper> {
+        match self {
+            MapperChoice::All => Mapper::ALL.to_vec(),
+            MapperChoice::Dense => vec![Mapper::Dense],
+            MapperChoice::Sre => vec![Mapper::Sre],
+            MapperChoice::Sme => vec![Mapper::Sme],
+        }
+    }
+}
+
+/// Parses `RxC` (e.g. `512x256`).
+fn parse_cut(s: &str) -> Result<(usize, usize)> {
+    let p = |v: &str| v.trim().parse::<usize>().ok().filter(|&n| n > 0);
+    match s.split_once(['x', 'X']) {
+        Some((a, b)) if p(a).is_some() && p(b).is_some() => Ok((p(a).unwrap(), p(b).unwrap())),
+        _ => bail!("--cut `{s}`: expected ROWSxCOLS with both at least 1, e.g. 512x256"),
+    }
+}
+
 /// Run `sme verify`.
 pub fn run(a: &VerifyArgs) -> Result<()> {
-    crate::verify::run_verify(a)
+    let cfg = a.cfg.validated()?;
+    if a.vectors == 0 || a.vectors > 100_000 {
+        bail!("--vectors {}: valid 1..=100000", a.vectors);
+    }
+    if a.programs == 0 || a.programs > 10_000 {
+        bail!("--programs {}: valid 1..=10000", a.programs);
+    }
+    let layer_mode = a.weights.is_some() || a.net.is_some() || a.onnx.is_some();
+    if !layer_mode {
+        let given = [
+            ("--layer", a.layer.is_some()),
+            ("--input-file", a.input_file.is_some()),
+            ("--cut", a.cut.is_some()),
+            ("--layer-outputs", a.layer_outputs.is_some()),
+            ("--mapper", a.mapper != MapperChoice::All),
+            ("--input-shape", a.input_shape.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            bail!("{flag} needs a layer: give --weights, --net or --onnx with --layer");
+        }
+    }
+    let inputs = [&a.onnx, &a.weights, &a.cfg.config, &a.input_file];
+    let mut outputs = Outputs::new(inputs.iter().filter_map(|p| p.as_deref()));
+    let json = outputs.claim("--json", a.json.as_deref())?;
+    let layer_outputs = outputs.claim("--layer-outputs", a.layer_outputs.as_deref())?;
+    let trace = outputs.claim("--trace", a.trace.as_deref())?;
+    let trace = match trace {
+        Some(Target::File(p)) => Some(p),
+        Some(Target::Stdout) => bail!("--trace needs a file, not -"),
+        None => None,
+    };
+    let req = if layer_mode {
+        let weights = match &a.weights {
+            Some(path) => LayerWeights::File(path.clone()),
+            None => LayerWeights::Network {
+                source: super::map_source(
+                    a.net.as_deref(),
+                    a.onnx.as_deref(),
+                    a.input_shape.as_deref(),
+                )?,
+                pattern: a.pattern.resolve(&cfg)?,
+                seed: a.seed,
+            },
+        };
+        VerifyRequest::Layer {
+            layer: LayerRequest {
+                weights,
+                layer: a.layer.clone().expect("clap requires --layer with a model"),
+                cut: match &a.cut {
+                    Some(s) => parse_cut(s)?,
+                    None => (cfg.params.inputs as usize, cfg.params.outputs as usize),
+                },
+                input_file: a.input_file.clone(),
+                mappers: a.mapper.mappers(),
+            },
+            vectors: a.vectors,
+            seed: a.seed,
+        }
+    } else {
+        VerifyRequest::Random {
+            programs: a.programs,
+            vectors: a.vectors,
+            seed: a.seed,
+        }
+    };
+    let plan = verify::plan(&cfg, &req)?;
+    // Human-readable lines go to standard error when an output takes
+    // standard output.
+    let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    if let Some((pattern, k)) = &plan.file_pattern
+        && !a.pattern.is_default()
+    {
+        eprintln!(
+            "note: --pattern/--k are ignored with --weights: the file's weights are used as they are (pattern {pattern} k {k})"
+        );
+    }
+    writeln!(out, "{}", plan.header)?;
+
+    let cache = a
+        .cache_dir
+        .clone()
+        .unwrap_or_else(verify::default_cache_dir);
+    let version = verify::verilator_version()?;
+    eprintln!("verify: {version}; testbench cache {}", cache.display());
+    let bar = Bar::new("steps");
+    let tb = verify::build_testbench(&cfg, &cache, trace.is_some(), &bar)?;
+    eprintln!(
+        "verify: {} testbench {}",
+        if tb.cached { "reusing cached" } else { "built" },
+        tb.dir.display()
+    );
+    let (dir, temporary) = verify::stim_dir(&cache, a.emit.as_deref());
+    let rep = verify::execute(&cfg, &plan, &tb, (&dir, temporary), trace.as_deref(), &bar);
+    if !temporary {
+        writeln!(
+            out,
+            "verify: STIM files, stims.txt (run order) and expected.txt in {}",
+            dir.display()
+        )?;
+    }
+    let rep = rep?;
+    let mut files = Vec::new();
+    if let Some(runs) = &rep.mappers {
+        print_mappers(runs, &mut out)?;
+        if let Some(t) = layer_outputs {
+            let mut s = String::from("# mapper,vector,y0,y1,... (RTL outputs summed over tiles)\n");
+            for r in runs {
+                for (v, y) in r.layer_outputs.iter().enumerate() {
+                    let vals: Vec<String> = y.iter().map(|v| v.to_string()).collect();
+                    s.push_str(&format!("{},{v},{}\n", r.mapper.name(), vals.join(",")));
+                }
+            }
+            files.push((t, s));
+        }
+    }
+    if let Some(t) = json {
+        files.push((t, serde_json::to_string_pretty(&rep)? + "\n"));
+    }
+    Outputs::commit(files)?;
+    let total = &rep.comparison;
+    for d in &total.details {
+        eprintln!("mismatch: {d}");
+    }
+    writeln!(out, "{}", total.line())?;
+    if !total.ok() {
+        bail!(
+            "RTL and golden model disagree ({} mismatches, {} cycle differences)",
+            total.mismatches,
+            total.cycle_mismatches
+        );
+    }
+    Ok(())
+}
+
+fn print_mappers(runs: &[MapperRun], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>11} {:>9}",
+        "mapper",
+        "tiles",
+        "crossbars",
+        "rtl cyc 1 tile",
+        "rtl cyc tiles",
+        "cost model",
+        "load writes",
+        "mismatch"
+    )?;
+    for r in runs {
+        writeln!(
+            out,
+            "{:<6} {:>5} {:>9} {:>14} {:>14} {:>12} {:>11} {:>9}",
+            r.mapper.name(),
+            r.tiles,
+            r.crossbars,
+            r.rtl_cycles_one_tile,
+            r.rtl_cycles_parallel,
+            r.cost_cycles_per_vector,
+            r.load_writes,
+            r.mismatches + r.layer_mismatches
+        )?;
+    }
+    let find = |m: Mapper| runs.iter().find(|r| r.mapper == m);
+    if let (Some(dense), Some(sme)) = (find(Mapper::Dense), find(Mapper::Sme))
+        && sme.rtl_cycles_one_tile > 0
+    {
+        writeln!(
+            out,
+            "rtl speedup of sme over dense on one tile: {:.2}x ({} -> {} cycles per vector)",
+            dense.rtl_cycles_one_tile as f64 / sme.rtl_cycles_one_tile as f64,
+            dense.rtl_cycles_one_tile,
+            sme.rtl_cycles_one_tile
+        )?;
+    }
+    Ok(())
+}
+
+/// Run `sme check EXPECTED RESULTS`: compare a testbench results file with
+/// the expected results `sme verify --emit` wrote.
+pub fn run_check(expected: &Path, results: &Path) -> Result<()> {
+    let read = |p: &Path| -> Result<Vec<Run>> {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        stim::parse_results(&text).with_context(|| format!("{}", p.display()))
+    };
+    let exp = read(expected)?;
+    if exp.is_empty() {
+        bail!("{}: no vectors to check", expected.display());
+    }
+    let c = stim::compare("results", &exp, &read(results)?);
+    for d in &c.details {
+        eprintln!("mismatch: {d}");
+    }
+    println!("{}", c.line());
+    if !c.ok() {
+        bail!("results differ from the expected results");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_parses_rows_x_cols() {
+        assert_eq!(parse_cut("512x256").unwrap(), (512, 256));
+        assert_eq!(parse_cut(" 4X5 ").unwrap(), (4, 5));
+        for bad in ["0x5", "4x", "abc", "4x-1"] {
+            let e = parse_cut(bad).unwrap_err().to_string();
+            assert!(e.contains("--cut") && e.contains("ROWSxCOLS"), "{e}");
+        }
+    }
 }
