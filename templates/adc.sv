@@ -7,10 +7,14 @@
 {%- else %}
 // This configuration is lossless: every OU column sum fits the ADC range.
 {%- endif %}
-module {{ c.p }}_adc #(
-  parameter Lanes = {{ c.ou_cols }},
-  parameter SumW  = {{ c.sum_bits }},
-  parameter AdcW  = {{ c.adc_bits }}
+module {{ c.prefix }}_adc #(
+  // Constants of {{ c.pkg }} (localparams: not overridable).
+  localparam int Lanes  = {{ c.pkg }}::OuCols,
+  localparam int SumW   = {{ c.pkg }}::SumW,
+{%- if c.adc_saturates %}
+  localparam int AdcMax = {{ c.pkg }}::AdcMax,
+{%- endif %}
+  localparam int AdcW   = {{ c.pkg }}::AdcW
 ) (
   input  logic [Lanes*SumW-1:0] sum_i,
   output logic [Lanes*AdcW-1:0] code_o
@@ -20,7 +24,7 @@ module {{ c.p }}_adc #(
     logic [SumW-1:0] sum;
     assign sum = sum_i[l*SumW +: SumW];
 {%- if c.adc_saturates %}
-    assign code_o[l*AdcW +: AdcW] = (sum > SumW'({{ c.sum_bits }}'d{{ c.adc_max }})) ? AdcW'({{ c.adc_bits }}'d{{ c.adc_max }}) : sum[AdcW-1:0];
+    assign code_o[l*AdcW +: AdcW] = (sum > SumW'(AdcMax)) ? AdcW'(AdcMax) : sum[AdcW-1:0];
 {%- else %}
     assign code_o[l*AdcW +: AdcW] = AdcW'(sum);
 {%- endif %}
