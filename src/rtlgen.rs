@@ -1,6 +1,8 @@
 //! RTL generation: renders the askama templates under `templates/` from one
-//! validated [`TileConfig`], plus the filelist, JSON manifest and Yosys
-//! script. All widths are computed here; templates only loop, branch and
+//! validated [`TileConfig`] - the package `<prefix>_tile_pkg.sv` that holds
+//! every constant, then one module per block - plus the filelist, JSON
+//! manifest and Yosys script. Ports and region codes come from
+//! [`crate::iface`]. All widths are computed here; templates only loop, branch and
 //! print fields. Output is a pure function of (config, prefix): byte-identical
 //! on every run.
 
@@ -37,9 +39,8 @@ pub struct Ctx {
     pub row_pad_bits: u32,
     /// Whether the last row window is partial (rows beyond `rows` read as zero).
     pub row_guard: bool,
-    /// Whether an OU column sum can exceed the ADC range.
-    pub adc_saturates: bool,
-    /// Largest ADC code 2^R - 1.
+    /// Largest ADC code 2^R - 1 (the package declares it only for a lossy
+    /// ADC, where `derived.adc_lossless` is false and it is below 2^18).
     pub adc_max: u64,
     /// Splice shift amount width: holds max slice shift + max step shift.
     pub shamt_bits: u32,
@@ -129,7 +130,6 @@ impl Ctx {
             col_calc_bits: bits_for(((d.col_windows - 1) * p.ou_cols) as u64),
             row_pad_bits: d.col_windows * p.ou_cols * p.cell_bits,
             row_guard: !p.rows.is_multiple_of(p.ou_rows),
-            adc_saturates: p.adc_bits < d.sum_bits,
             adc_max: cfg.adc_max(),
             shamt_bits: bits_for((d.max_slice_shift + d.max_step_shift) as u64),
             gather_lanes: p.xbars * p.ou_rows,

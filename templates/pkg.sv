@@ -51,7 +51,7 @@ package {{ c.pkg }};
   // to whole DAC steps.
   localparam int GatherLanes = {{ c.gather_lanes }};
   localparam int ActPadW     = {{ c.act_pad_width }};
-{%- if c.adc_saturates %}
+{%- if !c.derived.adc_lossless %}
   // ADC: largest code (this configuration is lossy: the ADC saturates).
   localparam int AdcMax      = {{ c.adc_max }};
 {%- endif %}
