@@ -2,9 +2,9 @@
 //! validated [`TileConfig`] - the package `<prefix>_tile_pkg.sv` that holds
 //! every constant, then one module per block - plus the filelist, JSON
 //! manifest and Yosys script. Ports and region codes come from
-//! [`crate::iface`]. All widths are computed here; templates only loop, branch and
-//! print fields. Output is a pure function of (config, prefix): byte-identical
-//! on every run.
+//! [`crate::iface`]. All widths are computed here; templates only loop,
+//! branch and print fields. Output is a pure function of (config, prefix):
+//! byte-identical on every run.
 
 use crate::config::{Derived, Params, TileConfig, bits_for};
 use crate::iface::{self, Port, Region};
