@@ -2,16 +2,20 @@
 //! needs only the Rust toolchain). With `cosim` it renders the RTL of every
 //! config in `src/cosim_matrix.rs` with the crate's own generator, verilates
 //! each with its own `--prefix`, compiles the models, the Verilator runtime
-//! (once) and the C ABI shim (`sim/shim.inc`) with `cc`, and writes the Rust
-//! FFI table `cosim_models.rs` into OUT_DIR. A missing Verilator fails the
-//! build loudly.
+//! (once) and the C ABI shim (`sim/shim.inc`, with the port table of
+//! `src/iface.rs` as the generated header `sme_ports.h`) with `cc`, and writes
+//! the Rust FFI table `cosim_models.rs` into OUT_DIR. A missing Verilator
+//! fails the build loudly.
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "src/config.rs"]
 mod config;
 #[allow(dead_code)]
 #[path = "src/cosim_matrix.rs"]
 mod cosim_matrix;
+#[allow(dead_code)]
+#[path = "src/iface.rs"]
+mod iface;
 #[allow(dead_code)]
 #[path = "src/rtlgen.rs"]
 mod rtlgen;
@@ -20,6 +24,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=templates");
     println!("cargo:rerun-if-changed=src/config.rs");
+    println!("cargo:rerun-if-changed=src/iface.rs");
     println!("cargo:rerun-if-changed=src/rtlgen.rs");
     println!("cargo:rerun-if-changed=src/cosim_matrix.rs");
     println!("cargo:rerun-if-changed=sim/shim.inc");
@@ -92,6 +97,12 @@ mod cosim {
              unsafe extern \"C\" {\n",
         );
         let mut entries = String::new();
+        // The port table as C++ X-macros, for the shim (sim/shim.inc).
+        let ports_h = out_dir.join("sme_ports.h");
+        let ports_text = iface::shim_ports_header();
+        if std::fs::read_to_string(&ports_h).ok().as_deref() != Some(ports_text.as_str()) {
+            std::fs::write(&ports_h, ports_text).unwrap();
+        }
         let mut build = cc::Build::new();
         build
             .cpp(true)
@@ -101,6 +112,7 @@ mod cosim {
             .warnings(false)
             .include(&include)
             .include(include.join("vltstd"))
+            .include(&out_dir)
             .define("VM_TRACE", "0")
             .define("VM_COVERAGE", "0")
             .file(include.join("verilated.cpp"))

@@ -20,9 +20,10 @@
 // Saturating ADC, one per OU column: code = min(sum, 2^AdcW - 1).
 // This configuration is lossless: every OU column sum fits the ADC range.
 module sme_adc #(
-  parameter Lanes = 8,
-  parameter SumW  = 5,
-  parameter AdcW  = 5
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Lanes  = sme_tile_pkg::OuCols,
+  localparam int SumW   = sme_tile_pkg::SumW,
+  localparam int AdcW   = sme_tile_pkg::AdcW
 ) (
   input  logic [Lanes*SumW-1:0] sum_i,
   output logic [Lanes*AdcW-1:0] code_o

@@ -26,16 +26,23 @@
 // body by the macro wrapper (`sum_o` must stay combinational from `rw_i`,
 // `cw_i` and `code_i`, or the tile pipeline latency must be regenerated).
 module sme_xbar #(
-  parameter Rows     = 128,
-  parameter Cols     = 128,
-  parameter CellW    = 1,
-  parameter DacW     = 1,
-  parameter OuRows   = 16,
-  parameter OuCols   = 8,
-  parameter RowIdxW  = 7,
-  parameter RwW      = 3,
-  parameter CwW      = 4,
-  parameter SumW     = 5
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Rows     = sme_tile_pkg::Rows,
+  localparam int Cols     = sme_tile_pkg::Cols,
+  localparam int CellW    = sme_tile_pkg::CellW,
+  localparam int DacW     = sme_tile_pkg::DacW,
+  localparam int OuRows   = sme_tile_pkg::OuRows,
+  localparam int OuCols   = sme_tile_pkg::OuCols,
+  localparam int RowIdxW  = sme_tile_pkg::RowIdxW,
+  localparam int RwW      = sme_tile_pkg::RwW,
+  localparam int CwW      = sme_tile_pkg::CwW,
+  localparam int SumW     = sme_tile_pkg::SumW,
+  // Row index arithmetic width: holds rw * OuRows + OuRows - 1.
+  localparam int RowCalcW = sme_tile_pkg::RowCalcW,
+  // Column index arithmetic width: holds cw * OuCols.
+  localparam int ColCalcW = sme_tile_pkg::ColCalcW,
+  // Bits of a row padded to whole column windows (pad cells read as zero).
+  localparam int RowPadW  = sme_tile_pkg::RowPadW
 ) (
   input  logic                   clk_i,
   // Programming: write one row of cells (cell c at bits [c*CellW +: CellW]).
@@ -48,13 +55,6 @@ module sme_xbar #(
   input  logic [OuRows*DacW-1:0] code_i,
   output logic [OuCols*SumW-1:0] sum_o
 );
-
-  // Row index arithmetic width: holds rw * OuRows + OuRows - 1.
-  localparam RowCalcW = 7;
-  // Column index arithmetic width: holds cw * OuCols.
-  localparam ColCalcW = 7;
-  // Columns padded to whole column windows (pad cells read as zero).
-  localparam ColsPad  = 128;
 
   logic [Cols*CellW-1:0] mem_q [Rows];
 
@@ -74,9 +74,9 @@ module sme_xbar #(
 
   for (genvar i = 0; i < OuRows; i++) begin : gen_row
     logic [RowCalcW-1:0]      row;
-    logic [ColsPad*CellW-1:0] data;
+    logic [RowPadW-1:0]       data;
     assign row = row_base + RowCalcW'(i);
-    assign data = mem_q[RowIdxW'(row)];
+    assign data = RowPadW'(mem_q[RowIdxW'(row)]);
     assign win[i*OuCols*CellW +: OuCols*CellW] = data[col_base*CellW +: OuCols*CellW];
   end
 

@@ -23,7 +23,8 @@
 // its port, timeout, an $error in the design).
 //
 // SME_ACC_BITS, SME_OUTPUTS, SME_OUT_IDX_BITS, SME_PROG_ADDR_BITS and
-// SME_PROG_DATA_BITS come from the makefile (the config); VM_TRACE is set by
+// SME_PROG_DATA_BITS come from the makefile (the config; the port widths are
+// rendered from the generator's port table, src/iface.rs); VM_TRACE is set by
 // Verilator when built with TRACE=1.
 #include <cstdint>
 #include <cstdio>

@@ -375,23 +375,14 @@ pub struct TileConfig {
     pub derived: Derived,
 }
 
-/// Pipeline latency of the generated tile (see `templates/sme_ctrl.sv`):
+/// Pipeline latency of the generated tile (see `templates/ctrl.sv`):
 /// cycles = steps * max_ops + LATENCY, counted from the clock edge that
 /// accepts `start_i` to the first edge at which `done_o` is high.
 pub const PIPELINE_LATENCY: u32 = 4;
 
-/// Programming-port regions (upper two address bits).
-pub mod region {
-    /// Crossbar cells: offset = {xbar, row} (row in the low `row_idx_bits`);
-    /// data = one row, cell c at bits [cC, cC+C).
-    pub const CELLS: u64 = 0;
-    /// Op words: offset = {xbar, k} (k in the low `op_idx_bits`).
-    pub const OPS: u64 = 1;
-    /// Op counts: offset = xbar.
-    pub const COUNTS: u64 = 2;
-    /// Inputs: offset = word w; input w*IPW + i at bits [iA, iA+A).
-    pub const INPUTS: u64 = 3;
-}
+/// Programming-port regions (codes, names and layouts are defined once, in
+/// [`crate::iface`]).
+pub use crate::iface::region;
 
 /// Bits needed to represent values 0..=v (at least 1).
 pub fn bits_for(v: u64) -> u32 {

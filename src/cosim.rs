@@ -7,6 +7,7 @@
 //! idle cycles can be inserted between port transactions.
 
 use crate::config::TileConfig;
+use crate::iface::{Dir, Port, port};
 use crate::program::{TileProgram, Write, input_writes, program_writes};
 use num_bigint::BigUint;
 use std::ffi::c_void;
@@ -36,29 +37,6 @@ mod ffi {
 }
 
 pub use ffi::MODELS;
-
-/// Input ports (numbers understood by the shim).
-#[derive(Clone, Copy, Debug)]
-#[repr(u32)]
-enum In {
-    Clk = 0,
-    RstN = 1,
-    ProgValid = 2,
-    ProgAddr = 3,
-    ProgData = 4,
-    Start = 5,
-    OutAddr = 6,
-}
-
-/// Output ports.
-#[derive(Clone, Copy, Debug)]
-#[repr(u32)]
-enum Out {
-    ProgReady = 0,
-    Busy = 1,
-    Done = 2,
-    OutData = 3,
-}
 
 /// A small deterministic generator for idle-cycle insertion (xorshift64*).
 #[derive(Clone, Debug)]
@@ -172,27 +150,33 @@ impl Tile {
         &self.cfg
     }
 
-    fn poke(&mut self, port: In, v: &BigUint, bits: u32) {
-        let w = words(v, bits);
+    /// Set input `port` (numbered and sized by the port table of
+    /// [`crate::iface`], which the shim's `sme_ports.h` is generated from).
+    fn poke(&mut self, port: Port, v: &BigUint) {
+        debug_assert_eq!(port.dir, Dir::In, "{}", port.name);
+        let w = words(v, port.width.bits(&self.cfg));
         // SAFETY: w holds at least as many words as the port needs.
-        let rc = unsafe { (self.fns.poke)(self.h, port as u32, w.as_ptr()) };
-        assert_eq!(rc, 0, "shim rejected port {port:?}");
+        let rc = unsafe { (self.fns.poke)(self.h, port.number(), w.as_ptr()) };
+        assert_eq!(rc, 0, "shim rejected port {}", port.name);
     }
 
-    fn poke_bit(&mut self, port: In, b: bool) {
-        self.poke(port, &BigUint::from(b as u32), 1);
+    fn poke_bit(&mut self, port: Port, b: bool) {
+        self.poke(port, &BigUint::from(b as u32));
     }
 
-    fn peek(&mut self, port: Out, bits: u32) -> BigUint {
+    /// Read output `port`.
+    fn peek(&mut self, port: Port) -> BigUint {
+        debug_assert_eq!(port.dir, Dir::Out, "{}", port.name);
+        let bits = port.width.bits(&self.cfg);
         let mut w = vec![0u32; bits.div_ceil(32).max(1) as usize];
         // SAFETY: w is large enough for the port.
-        let rc = unsafe { (self.fns.peek)(self.h, port as u32, w.as_mut_ptr()) };
-        assert_eq!(rc, 0, "shim rejected port {port:?}");
+        let rc = unsafe { (self.fns.peek)(self.h, port.number(), w.as_mut_ptr()) };
+        assert_eq!(rc, 0, "shim rejected port {}", port.name);
         BigUint::from_slice(&w)
     }
 
-    fn peek_bit(&mut self, port: Out) -> bool {
-        self.peek(port, 1) != BigUint::from(0u32)
+    fn peek_bit(&mut self, port: Port) -> bool {
+        self.peek(port) != BigUint::from(0u32)
     }
 
     fn eval(&mut self) {
@@ -215,18 +199,18 @@ impl Tile {
 
     /// Apply reset for two cycles.
     pub fn reset(&mut self) {
-        let d = self.cfg.derived.clone();
-        self.poke_bit(In::Clk, false);
-        self.poke_bit(In::ProgValid, false);
-        self.poke_bit(In::Start, false);
-        self.poke(In::ProgAddr, &BigUint::from(0u32), d.prog_addr_bits);
-        self.poke(In::ProgData, &BigUint::from(0u32), d.prog_data_bits);
-        self.poke(In::OutAddr, &BigUint::from(0u32), d.out_idx_bits);
-        self.poke_bit(In::RstN, false);
+        let zero = BigUint::from(0u32);
+        self.poke_bit(port::CLK, false);
+        self.poke_bit(port::PROG_VALID, false);
+        self.poke_bit(port::START, false);
+        self.poke(port::PROG_ADDR, &zero);
+        self.poke(port::PROG_DATA, &zero);
+        self.poke(port::OUT_ADDR, &zero);
+        self.poke_bit(port::RST_N, false);
         self.eval();
         self.tick();
         self.tick();
-        self.poke_bit(In::RstN, true);
+        self.poke_bit(port::RST_N, true);
         self.eval();
         self.tick();
     }
@@ -234,19 +218,18 @@ impl Tile {
     /// One programming write (waits for ready; random idle cycles before).
     pub fn write(&mut self, w: &Write) {
         self.idle_cycles();
-        let d = self.cfg.derived.clone();
-        self.poke(In::ProgAddr, &BigUint::from(w.addr), d.prog_addr_bits);
-        self.poke(In::ProgData, &w.data, d.prog_data_bits);
-        self.poke_bit(In::ProgValid, true);
+        self.poke(port::PROG_ADDR, &BigUint::from(w.addr));
+        self.poke(port::PROG_DATA, &w.data);
+        self.poke_bit(port::PROG_VALID, true);
         self.eval();
         let mut guard = 0;
-        while !self.peek_bit(Out::ProgReady) {
+        while !self.peek_bit(port::PROG_READY) {
             self.tick();
             guard += 1;
             assert!(guard < 1_000_000, "prog_ready_o never rose");
         }
         self.tick();
-        self.poke_bit(In::ProgValid, false);
+        self.poke_bit(port::PROG_VALID, false);
         self.eval();
     }
 
@@ -268,17 +251,17 @@ impl Tile {
     /// accepted start to the edge after which done_o was high.
     pub fn run(&mut self) -> u64 {
         self.idle_cycles();
-        assert!(!self.peek_bit(Out::Busy), "start while busy");
-        self.poke_bit(In::Start, true);
+        assert!(!self.peek_bit(port::BUSY), "start while busy");
+        self.poke_bit(port::START, true);
         self.eval();
         self.tick();
-        self.poke_bit(In::Start, false);
+        self.poke_bit(port::START, false);
         self.eval();
         let mut n = 0u64;
         loop {
             self.tick();
             n += 1;
-            if self.peek_bit(Out::Done) {
+            if self.peek_bit(port::DONE) {
                 break;
             }
             assert!(n < 100_000_000, "done_o never rose");
@@ -288,19 +271,19 @@ impl Tile {
 
     /// Read every output through the output port (sign-extended).
     pub fn read_outputs(&mut self) -> Vec<i128> {
-        let d = self.cfg.derived.clone();
+        let acc_bits = port::OUT_DATA.width.bits(&self.cfg);
         let n = self.cfg.params.outputs;
         let mut y = Vec::with_capacity(n as usize);
         for o in 0..n {
-            self.poke(In::OutAddr, &BigUint::from(o), d.out_idx_bits);
+            self.poke(port::OUT_ADDR, &BigUint::from(o));
             self.eval();
-            let raw = self.peek(Out::OutData, d.acc_bits);
+            let raw = self.peek(port::OUT_DATA);
             let mut v: i128 = 0;
             for (i, dgt) in raw.to_u32_digits().iter().enumerate() {
                 v |= (*dgt as i128) << (32 * i);
             }
             // Sign-extend from acc_bits.
-            let shift = 128 - d.acc_bits;
+            let shift = 128 - acc_bits;
             y.push((v << shift) >> shift);
         }
         y

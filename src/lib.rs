@@ -14,6 +14,7 @@ pub mod cosim;
 pub mod cosim_matrix;
 pub mod cost;
 pub mod golden;
+pub mod iface;
 pub mod nets;
 pub mod outdir;
 pub mod program;

@@ -1,77 +1,75 @@
 //! RTL generation: renders the askama templates under `templates/` from one
-//! validated [`TileConfig`], plus the filelist, JSON manifest and Yosys
-//! script. All widths are computed here; templates only loop, branch and
-//! print fields. Output is a pure function of (config, prefix): byte-identical
-//! on every run.
+//! validated [`TileConfig`] - the package `<prefix>_tile_pkg.sv` that holds
+//! every constant, then one module per block - plus the filelist, JSON
+//! manifest and Yosys script. Ports and region codes come from
+//! [`crate::iface`]. All widths are computed here; templates only loop,
+//! branch and print fields. Output is a pure function of (config, prefix):
+//! byte-identical on every run.
 
-use crate::config::{TileConfig, bits_for};
+use crate::config::{Derived, Params, TileConfig, bits_for};
+use crate::iface::{self, Port, Region};
 use askama::Template;
 use serde_json::json;
 
 /// Generator version written into every file header.
 pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Every number a template prints, computed from the config.
-#[allow(missing_docs)]
+/// What a template prints: the resolved config, plus the few values that
+/// only the templates need. Every number is computed here; the templates
+/// only loop, branch and print fields. Adding a tile parameter touches its
+/// declaration in `config` and its use in the templates (the package
+/// template `templates/pkg.sv` names every constant the RTL uses).
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    /// Module-name prefix (`<p>_tile` is the top).
-    pub p: String,
+    /// Module-name prefix (`<prefix>_tile` is the top).
+    pub prefix: String,
+    /// The package every module takes its constants from (`<prefix>_tile_pkg`).
+    pub pkg: String,
     /// Comment header (generator version and config).
     pub header: String,
-    pub rows: u32,
-    pub cols: u32,
-    pub cell_bits: u32,
-    pub act_bits: u32,
-    pub dac_bits: u32,
-    pub ou_rows: u32,
-    pub ou_cols: u32,
-    pub adc_bits: u32,
-    pub xbars: u32,
-    pub inputs: u32,
-    pub outputs: u32,
-    pub ops: u32,
-    pub steps: u32,
-    pub latency: u32,
-    pub row_idx_bits: u32,
-    pub rw_bits: u32,
-    pub cw_bits: u32,
-    pub sum_bits: u32,
+    /// Resolved parameters.
+    pub params: Params,
+    /// Derived widths.
+    pub derived: Derived,
+    /// Row index arithmetic width in the crossbar: holds rw * OuRows + OuRows - 1.
     pub row_calc_bits: u32,
+    /// Column index arithmetic width in the crossbar: holds cw * OuCols.
     pub col_calc_bits: u32,
-    pub cols_pad: u32,
-    pub col_pad_bits: u32,
+    /// Bits of a row padded to whole column windows.
+    pub row_pad_bits: u32,
+    /// Whether the last row window is partial (rows beyond `rows` read as zero).
     pub row_guard: bool,
-    pub adc_saturates: bool,
+    /// Largest ADC code 2^R - 1 (the package declares it only for a lossy
+    /// ADC, where `derived.adc_lossless` is false and it is below 2^18).
     pub adc_max: u64,
-    pub shift_bits: u32,
-    pub step_bits: u32,
-    pub splice_bits: u32,
+    /// Splice shift amount width: holds max slice shift + max step shift.
     pub shamt_bits: u32,
-    pub out_idx_bits: u32,
-    pub acc_bits: u32,
+    /// Gather lanes: one per OU row of every crossbar.
     pub gather_lanes: u32,
-    pub in_idx_bits: u32,
-    pub inputs_per_word: u32,
-    pub in_word_bits: u32,
+    /// Activation width padded to whole DAC steps.
     pub act_pad_width: u32,
-    pub act_pad_bits: u32,
-    pub op_width: u32,
-    pub op_idx_bits: u32,
-    pub cnt_bits: u32,
-    pub xbar_idx_bits: u32,
+    /// Width of the controller's flush counter: holds latency - 1.
     pub flush_bits: u32,
-    pub prog_addr_bits: u32,
-    pub prog_data_bits: u32,
-    pub prog_offset_bits: u32,
-    pub op_sign: u32,
-    pub op_shift: u32,
-    pub op_rw: u32,
-    pub op_cw: u32,
-    pub op_in: u32,
-    pub in_entry_bits: u32,
-    pub op_out: u32,
-    pub out_entry_bits: u32,
+    /// Bits of the region field of the programming address.
+    pub region_bits: u32,
+    /// Programming regions.
+    pub regions: &'static [Region],
+    /// One aligned comment line per region (code, name, offset, data).
+    pub region_docs: Vec<String>,
+    /// The top's port declarations, rendered from [`iface::PORTS`] (widths
+    /// name the top's localparams, which bind the package's constants).
+    pub ports: Vec<PortDecl>,
+}
+
+/// One port declaration of the top module.
+#[derive(Debug, Clone)]
+pub struct PortDecl {
+    /// Comment line printed before the port.
+    pub group: Option<&'static str>,
+    /// The declaration (`input  logic [W-1:0] name`), aligned.
+    pub decl: String,
+    /// Whether this is the last port (no trailing comma).
+    pub last: bool,
 }
 
 /// Default module prefix.
@@ -102,64 +100,54 @@ impl Ctx {
     pub fn new(cfg: &TileConfig, prefix: &str) -> Ctx {
         let p = &cfg.params;
         let d = &cfg.derived;
-        let l = &d.op_layout;
-        let cols_pad = d.col_windows * p.ou_cols;
+        let pkg = format!("{prefix}_tile_pkg");
+        let range = |port: &Port| {
+            port.width
+                .sv_param()
+                .map(|w| format!("[{w}-1:0]"))
+                .unwrap_or_default()
+        };
+        let range_w = iface::PORTS
+            .iter()
+            .map(|q| range(q).len())
+            .max()
+            .unwrap_or(0);
+        let ports = iface::PORTS
+            .iter()
+            .enumerate()
+            .map(|(i, q)| PortDecl {
+                group: q.group,
+                decl: format!("{:<6} logic {:<range_w$} {}", q.dir.sv(), range(q), q.name),
+                last: i + 1 == iface::PORTS.len(),
+            })
+            .collect();
         Ctx {
-            p: prefix.to_string(),
+            prefix: prefix.to_string(),
             header: header(cfg),
-            rows: p.rows,
-            cols: p.cols,
-            cell_bits: p.cell_bits,
-            act_bits: p.act_bits,
-            dac_bits: p.dac_bits,
-            ou_rows: p.ou_rows,
-            ou_cols: p.ou_cols,
-            adc_bits: p.adc_bits,
-            xbars: p.xbars,
-            inputs: p.inputs,
-            outputs: p.outputs,
-            ops: p.ops,
-            steps: d.steps,
-            latency: d.latency,
-            row_idx_bits: d.row_idx_bits,
-            rw_bits: d.rw_bits,
-            cw_bits: d.cw_bits,
-            sum_bits: d.sum_bits,
+            params: p.clone(),
+            derived: d.clone(),
             row_calc_bits: bits_for((d.row_windows * p.ou_rows - 1) as u64),
             col_calc_bits: bits_for(((d.col_windows - 1) * p.ou_cols) as u64),
-            cols_pad,
-            col_pad_bits: (cols_pad - p.cols) * p.cell_bits,
-            row_guard: p.rows % p.ou_rows != 0,
-            adc_saturates: p.adc_bits < d.sum_bits,
+            row_pad_bits: d.col_windows * p.ou_cols * p.cell_bits,
+            row_guard: !p.rows.is_multiple_of(p.ou_rows),
             adc_max: cfg.adc_max(),
-            shift_bits: d.shift_bits,
-            step_bits: d.step_bits,
-            splice_bits: d.splice_bits,
             shamt_bits: bits_for((d.max_slice_shift + d.max_step_shift) as u64),
-            out_idx_bits: d.out_idx_bits,
-            acc_bits: d.acc_bits,
             gather_lanes: p.xbars * p.ou_rows,
-            in_idx_bits: d.in_idx_bits,
-            inputs_per_word: d.inputs_per_word,
-            in_word_bits: d.in_word_bits,
             act_pad_width: d.steps * p.dac_bits,
-            act_pad_bits: d.steps * p.dac_bits - p.act_bits,
-            op_width: l.width,
-            op_idx_bits: d.op_idx_bits,
-            cnt_bits: d.cnt_bits,
-            xbar_idx_bits: d.xbar_idx_bits,
             flush_bits: bits_for((d.latency - 1) as u64),
-            prog_addr_bits: d.prog_addr_bits,
-            prog_data_bits: d.prog_data_bits,
-            prog_offset_bits: d.prog_offset_bits,
-            op_sign: l.sign,
-            op_shift: l.shift,
-            op_rw: l.rw,
-            op_cw: l.cw,
-            op_in: l.inputs,
-            in_entry_bits: l.in_entry_bits,
-            op_out: l.outputs,
-            out_entry_bits: l.out_entry_bits,
+            region_bits: iface::REGION_BITS,
+            regions: &iface::region::ALL,
+            region_docs: iface::region::ALL
+                .iter()
+                .map(|r| {
+                    format!(
+                        "region {} {:<6}: offset = {:<12} data = {}",
+                        r.code, r.name, r.offset, r.data
+                    )
+                })
+                .collect(),
+            ports,
+            pkg,
         }
     }
 }
@@ -203,6 +191,7 @@ macro_rules! templates {
 }
 
 templates! {
+    PkgT => "pkg.sv",
     XbarT => "xbar.sv",
     GatherT => "gather.sv",
     AdcT => "adc.sv",
@@ -226,7 +215,7 @@ pub struct GenFile {
 pub struct Bundle {
     /// Top module name.
     pub top: String,
-    /// Verilog sources in dependency order (top last).
+    /// Verilog sources in dependency order (package first, top last).
     pub sources: Vec<GenFile>,
     /// Filelist, manifest and Yosys script.
     pub extras: Vec<GenFile>,
@@ -250,7 +239,8 @@ fn render<T: Template>(t: &T) -> String {
     s
 }
 
-/// Render the Verilog sources only, in dependency order (top last).
+/// Render the Verilog sources only, in dependency order: the package
+/// `<prefix>_tile_pkg.sv` first, the top last.
 pub fn verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
     let c = Ctx::new(cfg, prefix);
     let f = |block: &str, text: String| GenFile {
@@ -258,6 +248,7 @@ pub fn verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
         text,
     };
     vec![
+        f("tile_pkg", render(&PkgT { c: &c })),
         f("xbar", render(&XbarT { c: &c })),
         f("gather", render(&GatherT { c: &c })),
         f("adc", render(&AdcT { c: &c })),
@@ -268,22 +259,54 @@ pub fn verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
     ]
 }
 
-/// The tile's ports: (name, direction, width).
+/// The tile's ports for `cfg`: (name, direction, width), from [`iface::PORTS`].
 pub fn ports(cfg: &TileConfig) -> Vec<(&'static str, &'static str, u32)> {
+    iface::PORTS
+        .iter()
+        .map(|p| (p.name, p.dir.sv(), p.width.bits(cfg)))
+        .collect()
+}
+
+/// The manifest entry of one programming region: its offset and data layout
+/// with this config's numbers.
+fn manifest_region(cfg: &TileConfig, r: &Region) -> serde_json::Value {
     let d = &cfg.derived;
-    vec![
-        ("clk_i", "input", 1),
-        ("rst_ni", "input", 1),
-        ("prog_valid_i", "input", 1),
-        ("prog_ready_o", "output", 1),
-        ("prog_addr_i", "input", d.prog_addr_bits),
-        ("prog_data_i", "input", d.prog_data_bits),
-        ("start_i", "input", 1),
-        ("busy_o", "output", 1),
-        ("done_o", "output", 1),
-        ("out_addr_i", "input", d.out_idx_bits),
-        ("out_data_o", "output", d.acc_bits),
-    ]
+    let p = &cfg.params;
+    let (offset, count, data, data_bits) = match r.code {
+        iface::region::CELLS => (
+            format!("xbar << {} | row", d.row_idx_bits),
+            p.xbars * p.rows,
+            format!(
+                "one crossbar row: cell c at bits [c*{c}, c*{c}+{c})",
+                c = p.cell_bits
+            ),
+            d.row_data_bits,
+        ),
+        iface::region::OPS => (
+            format!("xbar << {} | k", d.op_idx_bits),
+            p.xbars * p.ops,
+            "op word, see op_layout".to_string(),
+            d.op_layout.width,
+        ),
+        iface::region::COUNTS => (
+            "xbar".to_string(),
+            p.xbars,
+            "number of ops of the crossbar".to_string(),
+            d.cnt_bits,
+        ),
+        iface::region::INPUTS => (
+            "word".to_string(),
+            d.input_words,
+            format!(
+                "inputs word*{ipw}+i at bits [i*{a}, i*{a}+{a}) for i < {ipw}",
+                ipw = d.inputs_per_word,
+                a = p.act_bits
+            ),
+            d.inputs_per_word * p.act_bits,
+        ),
+        _ => unreachable!("region {} has no manifest entry", r.name),
+    };
+    json!({"name": r.name, "region": r.code, "offset": offset, "count": count, "data": data, "data_bits": data_bits})
 }
 
 /// The JSON manifest: top, config, derived widths, ports, memory map.
@@ -309,30 +332,9 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
             "handshake": "a write happens on a rising edge with prog_valid_i && prog_ready_o; prog_ready_o is high only while idle",
             "addr_bits": d.prog_addr_bits,
             "data_bits": d.prog_data_bits,
-            "region_bits": [d.prog_addr_bits - 1, d.prog_addr_bits - 2],
+            "region_bits": [d.prog_addr_bits - 1, d.prog_addr_bits - iface::REGION_BITS],
             "offset_bits": d.prog_offset_bits,
-            "regions": [
-                {"name": "cells", "region": 0,
-                 "offset": format!("xbar << {} | row", d.row_idx_bits),
-                 "count": p.xbars * p.rows,
-                 "data": format!("one crossbar row: cell c at bits [c*{c}, c*{c}+{c})", c = p.cell_bits),
-                 "data_bits": d.row_data_bits},
-                {"name": "ops", "region": 1,
-                 "offset": format!("xbar << {} | k", d.op_idx_bits),
-                 "count": p.xbars * p.ops,
-                 "data": "op word, see op_layout",
-                 "data_bits": d.op_layout.width},
-                {"name": "counts", "region": 2,
-                 "offset": "xbar",
-                 "count": p.xbars,
-                 "data": "number of ops of the crossbar",
-                 "data_bits": d.cnt_bits},
-                {"name": "inputs", "region": 3,
-                 "offset": "word",
-                 "count": d.input_words,
-                 "data": format!("inputs word*{ipw}+i at bits [i*{a}, i*{a}+{a}) for i < {ipw}", ipw = d.inputs_per_word, a = p.act_bits),
-                 "data_bits": d.inputs_per_word * p.act_bits},
-            ],
+            "regions": iface::region::ALL.iter().map(|r| manifest_region(cfg, r)).collect::<Vec<_>>(),
             "op_layout": {
                 "sign": {"lsb": d.op_layout.sign, "bits": 1, "meaning": "1 = subtract"},
                 "shift": {"lsb": d.op_layout.shift, "bits": d.shift_bits},
@@ -352,8 +354,13 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
         },
         "sequence": [
             "reset: rst_ni low for at least one cycle",
-            "write cells (region 0) and ops (region 1) of every crossbar, then the op counts (region 2)",
-            "write the input vector (region 3)",
+            format!(
+                "write cells (region {}) and ops (region {}) of every crossbar, then the op counts (region {})",
+                iface::region::CELLS,
+                iface::region::OPS,
+                iface::region::COUNTS
+            ),
+            format!("write the input vector (region {})", iface::region::INPUTS),
             "pulse start_i for one cycle while busy_o is low",
             "wait for done_o (a one-cycle pulse)",
             "read outputs 0..outputs-1 through out_addr_i/out_data_o",
@@ -386,10 +393,9 @@ pub const TESTBENCH_CPP: &str = include_str!("../sim/sme_tb.cpp");
 
 /// The makefile that verilates the tile and builds the standalone testbench
 /// `obj_tb/sme_tb` (`obj_tb_trace/sme_tb` with `TRACE=1`, which adds VCD
-/// tracing). The config's accumulator width and output count are passed to
-/// the C++ as defines.
+/// tracing). The config's output count and the width of every multi-bit port
+/// (from [`iface::PORTS`]) are passed to the C++ as defines.
 pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> String {
-    let d = &cfg.derived;
     let mut s = format!(
         "# Generated by sme {GENERATOR_VERSION}: builds the standalone Verilator testbench of\n\
          # {prefix}_tile (needs Verilator 5.x, make and a C++ compiler; no Rust).\n\
@@ -410,7 +416,16 @@ pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -
         s.push_str(&format!(" {}", f.name));
     }
     s.push_str(&format!(
-        "\nTB_DEFINES = -DSME_ACC_BITS={} -DSME_OUTPUTS={} -DSME_OUT_IDX_BITS={} -DSME_PROG_ADDR_BITS={} -DSME_PROG_DATA_BITS={}\n\
+        "\nTB_DEFINES = -DSME_OUTPUTS={}",
+        cfg.params.outputs
+    ));
+    for p in &iface::PORTS {
+        if let Some(def) = p.width.c_define() {
+            s.push_str(&format!(" -D{def}={}", p.width.bits(cfg)));
+        }
+    }
+    s.push_str(
+        "\n\
          ifeq ($(TRACE),1)\n\
          OBJ = obj_tb_trace\n\
          TRACE_FLAGS = --trace\n\
@@ -423,8 +438,7 @@ pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -
          \t$(VERILATOR) --cc --exe --build -j $(JOBS) -Wall -Wno-fatal -O3 --x-assign fast --x-initial fast \\\n\
          \t  $(TRACE_FLAGS) --prefix Vtop --top-module $(TOP) -Mdir $(OBJ) -o sme_tb \\\n\
          \t  -CFLAGS \"$(TB_DEFINES)\" $(SOURCES) sme_tb.cpp\n",
-        d.acc_bits, cfg.params.outputs, d.out_idx_bits, d.prog_addr_bits, d.prog_data_bits
-    ));
+    );
     s
 }
 

@@ -10,12 +10,13 @@
 // live bit is low reads as zero and is overwritten by its next write. The
 // live bits have no reset: entries are undefined until the first start.
 // Read combinationally.
-module {{ c.p }}_accum #(
-  parameter Lanes   = {{ c.ou_cols }},
-  parameter Outputs = {{ c.outputs }},
-  parameter OutIdxW = {{ c.out_idx_bits }},
-  parameter SpliceW = {{ c.splice_bits }},
-  parameter AccW    = {{ c.acc_bits }}
+module {{ c.prefix }}_accum #(
+  // Constants of {{ c.pkg }} (localparams: not overridable).
+  localparam int Lanes   = {{ c.pkg }}::OuCols,
+  localparam int Outputs = {{ c.pkg }}::Outputs,
+  localparam int OutIdxW = {{ c.pkg }}::OutIdxW,
+  localparam int SpliceW = {{ c.pkg }}::SpliceW,
+  localparam int AccW    = {{ c.pkg }}::AccW
 ) (
   input  logic                     clk_i,
   input  logic                     clear_i,

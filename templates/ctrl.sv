@@ -8,17 +8,18 @@
 // lists idle). Issued ops leave through a register (the fetch stage). After
 // the last issue it waits Latency cycles for the pipeline to drain and pulses
 // done. Cycles from the accepted start to done: Steps * L + Latency.
-module {{ c.p }}_ctrl #(
-  parameter Xbars   = {{ c.xbars }},
-  parameter Ops     = {{ c.ops }},
-  parameter OpW     = {{ c.op_width }},
-  parameter OpIdxW  = {{ c.op_idx_bits }},
-  parameter CntW    = {{ c.cnt_bits }},
-  parameter XbarW   = {{ c.xbar_idx_bits }},
-  parameter Steps   = {{ c.steps }},
-  parameter StepW   = {{ c.step_bits }},
-  parameter Latency = {{ c.latency }},
-  parameter FlushW  = {{ c.flush_bits }}
+module {{ c.prefix }}_ctrl #(
+  // Constants of {{ c.pkg }} (localparams: not overridable).
+  localparam int Xbars   = {{ c.pkg }}::Xbars,
+  localparam int Ops     = {{ c.pkg }}::Ops,
+  localparam int OpW     = {{ c.pkg }}::OpW,
+  localparam int OpIdxW  = {{ c.pkg }}::OpIdxW,
+  localparam int CntW    = {{ c.pkg }}::CntW,
+  localparam int XbarW   = {{ c.pkg }}::XbarW,
+  localparam int Steps   = {{ c.pkg }}::Steps,
+  localparam int StepW   = {{ c.pkg }}::StepW,
+  localparam int Latency = {{ c.pkg }}::Latency,
+  localparam int FlushW  = {{ c.pkg }}::FlushW
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,

@@ -6,15 +6,18 @@
 // (one crossbar row of one OU) looks up its input index and applies the
 // DacW-bit slice of the current activation step: code = x[idx][step*DacW +:
 // DacW], or 0 for an idle row.
-module {{ c.p }}_gather #(
-  parameter Lanes     = {{ c.gather_lanes }},
-  parameter Inputs    = {{ c.inputs }},
-  parameter ActW      = {{ c.act_bits }},
-  parameter DacW      = {{ c.dac_bits }},
-  parameter InIdxW    = {{ c.in_idx_bits }},
-  parameter StepW     = {{ c.step_bits }},
-  parameter InPerWord = {{ c.inputs_per_word }},
-  parameter InWordW   = {{ c.in_word_bits }}
+module {{ c.prefix }}_gather #(
+  // Constants of {{ c.pkg }} (localparams: not overridable).
+  localparam int Lanes     = {{ c.pkg }}::GatherLanes,
+  localparam int Inputs    = {{ c.pkg }}::Inputs,
+  localparam int ActW      = {{ c.pkg }}::ActW,
+  localparam int DacW      = {{ c.pkg }}::DacW,
+  localparam int InIdxW    = {{ c.pkg }}::InIdxW,
+  localparam int StepW     = {{ c.pkg }}::StepW,
+  localparam int InPerWord = {{ c.pkg }}::InPerWord,
+  localparam int InWordW   = {{ c.pkg }}::InWordW,
+  // Activation width padded to whole DAC steps (pad bits read as zero).
+  localparam int ActPadW   = {{ c.pkg }}::ActPadW
 ) (
   input  logic                    clk_i,
   // Programming: write InPerWord inputs (input w*InPerWord+i at [i*ActW +: ActW]).
@@ -27,9 +30,6 @@ module {{ c.p }}_gather #(
   input  logic [Lanes*InIdxW-1:0] idx_i,
   output logic [Lanes*DacW-1:0]   code_o
 );
-
-  // Activation width padded to whole DAC steps (pad bits read as zero).
-  localparam ActPadW = {{ c.act_pad_width }};
 
   // One register per input; `in_arr` is the read view for the gather.
   logic [ActW-1:0] in_arr [Inputs];
@@ -46,7 +46,7 @@ module {{ c.p }}_gather #(
 
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
     logic [ActPadW-1:0] act;
-    assign act = {% if c.act_pad_bits > 0 %}{ {{ c.act_pad_bits }}'d0, in_arr[idx_i[l*InIdxW +: InIdxW]] }{% else %}in_arr[idx_i[l*InIdxW +: InIdxW]]{% endif %};
+    assign act = ActPadW'(in_arr[idx_i[l*InIdxW +: InIdxW]]);
     assign code_o[l*DacW +: DacW] = valid_i[l] ? act[step_i*DacW +: DacW] : '0;
   end
 

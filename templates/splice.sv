@@ -4,13 +4,16 @@
 // Shift-add splice, one lane per OU column: the ADC code shifted by the
 // weight slice shift plus the activation step shift (step * DacW), negated for
 // the "-" crossbar set. Output is signed, SpliceW bits, never overflows.
-module {{ c.p }}_splice #(
-  parameter Lanes   = {{ c.ou_cols }},
-  parameter AdcW    = {{ c.adc_bits }},
-  parameter ShiftW  = {{ c.shift_bits }},
-  parameter StepW   = {{ c.step_bits }},
-  parameter DacW    = {{ c.dac_bits }},
-  parameter SpliceW = {{ c.splice_bits }}
+module {{ c.prefix }}_splice #(
+  // Constants of {{ c.pkg }} (localparams: not overridable).
+  localparam int Lanes   = {{ c.pkg }}::OuCols,
+  localparam int AdcW    = {{ c.pkg }}::AdcW,
+  localparam int ShiftW  = {{ c.pkg }}::ShiftW,
+  localparam int StepW   = {{ c.pkg }}::StepW,
+  localparam int DacW    = {{ c.pkg }}::DacW,
+  localparam int SpliceW = {{ c.pkg }}::SpliceW,
+  // Shift amount width: holds max slice shift + max step shift.
+  localparam int ShAmtW  = {{ c.pkg }}::ShAmtW
 ) (
   input  logic [Lanes*AdcW-1:0]    code_i,
   input  logic [ShiftW-1:0]        shift_i,
@@ -18,9 +21,6 @@ module {{ c.p }}_splice #(
   input  logic                     neg_i,
   output logic [Lanes*SpliceW-1:0] val_o
 );
-
-  // Shift amount width: holds max slice shift + max step shift.
-  localparam ShAmtW = {{ c.shamt_bits }};
 
   logic [ShAmtW-1:0] shamt;
   assign shamt = ShAmtW'(shift_i) + ShAmtW'(step_i) * ShAmtW'(DacW);

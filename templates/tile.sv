@@ -13,80 +13,73 @@
 // Cycles from the accepted start to done: Steps * (longest op list) + Latency.
 //
 // Programming port (valid/ready; accepted only while idle):
-//   prog_addr_i = {region[1:0], offset[ProgOffW-1:0]}
-//   region 0 cells : offset = {xbar, row}  data = row cells, cell c at [c*CellW +: CellW]
-//   region 1 ops   : offset = {xbar, k}    data = op word (layout in the manifest)
-//   region 2 counts: offset = xbar         data = op count
-//   region 3 inputs: offset = word         data = InPerWord inputs, input w*InPerWord+i at [i*ActW +: ActW]
+//   prog_addr_i = {region[RegionW-1:0], offset[ProgOffW-1:0]}
+{%- for line in c.region_docs %}
+//   {{ line }}
+{%- endfor %}
 // Output read port: out_data_o = output out_addr_i (sum of all banks),
 // combinational, valid once done_o has pulsed and until the next start.
-module {{ c.p }}_tile #(
-  parameter Cols      = {{ c.cols }},
-  parameter CellW     = {{ c.cell_bits }},
-  parameter ActW      = {{ c.act_bits }},
-  parameter DacW      = {{ c.dac_bits }},
-  parameter OuRows    = {{ c.ou_rows }},
-  parameter OuCols    = {{ c.ou_cols }},
-  parameter AdcW      = {{ c.adc_bits }},
-  parameter Xbars     = {{ c.xbars }},
-  parameter ProgAddrW = {{ c.prog_addr_bits }},
-  parameter ProgDataW = {{ c.prog_data_bits }},
-  parameter OutIdxW   = {{ c.out_idx_bits }},
-  parameter AccW      = {{ c.acc_bits }}
-) (
-  input  logic                 clk_i,
-  input  logic                 rst_ni,
-  // Programming port.
-  input  logic                 prog_valid_i,
-  output logic                 prog_ready_o,
-  input  logic [ProgAddrW-1:0] prog_addr_i,
-  input  logic [ProgDataW-1:0] prog_data_i,
-  // Control.
-  input  logic                 start_i,
-  output logic                 busy_o,
-  output logic                 done_o,
-  // Output read port.
-  input  logic [OutIdxW-1:0]   out_addr_i,
-  output logic [AccW-1:0]      out_data_o
-);
-
-  // Derived widths (computed by the generator).
-  localparam ProgOffW  = {{ c.prog_offset_bits }};
-  localparam RowIdxW   = {{ c.row_idx_bits }};
-  localparam OpIdxW    = {{ c.op_idx_bits }};
-  localparam XbarW     = {{ c.xbar_idx_bits }};
-  localparam CntW      = {{ c.cnt_bits }};
-  localparam InWordW   = {{ c.in_word_bits }};
-  localparam InPerWord = {{ c.inputs_per_word }};
-  localparam InIdxW    = {{ c.in_idx_bits }};
-  localparam StepW     = {{ c.step_bits }};
-  localparam RwW       = {{ c.rw_bits }};
-  localparam CwW       = {{ c.cw_bits }};
-  localparam ShiftW    = {{ c.shift_bits }};
-  localparam SumW      = {{ c.sum_bits }};
-  localparam SpliceW   = {{ c.splice_bits }};
+module {{ c.prefix }}_tile #(
+  // Constants of {{ c.pkg }} (localparams: not overridable; every submodule
+  // takes its constants from the same package, so the design is consistent
+  // by construction).
+  localparam int Cols      = {{ c.pkg }}::Cols,
+  localparam int CellW     = {{ c.pkg }}::CellW,
+  localparam int ActW      = {{ c.pkg }}::ActW,
+  localparam int DacW      = {{ c.pkg }}::DacW,
+  localparam int OuRows    = {{ c.pkg }}::OuRows,
+  localparam int OuCols    = {{ c.pkg }}::OuCols,
+  localparam int AdcW      = {{ c.pkg }}::AdcW,
+  localparam int Xbars     = {{ c.pkg }}::Xbars,
+  localparam int ProgAddrW = {{ c.pkg }}::ProgAddrW,
+  localparam int ProgDataW = {{ c.pkg }}::ProgDataW,
+  localparam int OutIdxW   = {{ c.pkg }}::OutIdxW,
+  localparam int AccW      = {{ c.pkg }}::AccW,
+  localparam int ProgOffW  = {{ c.pkg }}::ProgOffW,
+  localparam int RegionW   = {{ c.pkg }}::RegionW,
+  localparam int RowIdxW   = {{ c.pkg }}::RowIdxW,
+  localparam int OpIdxW    = {{ c.pkg }}::OpIdxW,
+  localparam int XbarW     = {{ c.pkg }}::XbarW,
+  localparam int CntW      = {{ c.pkg }}::CntW,
+  localparam int InWordW   = {{ c.pkg }}::InWordW,
+  localparam int InPerWord = {{ c.pkg }}::InPerWord,
+  localparam int InIdxW    = {{ c.pkg }}::InIdxW,
+  localparam int StepW     = {{ c.pkg }}::StepW,
+  localparam int RwW       = {{ c.pkg }}::RwW,
+  localparam int CwW       = {{ c.pkg }}::CwW,
+  localparam int ShiftW    = {{ c.pkg }}::ShiftW,
+  localparam int SumW      = {{ c.pkg }}::SumW,
+  localparam int SpliceW   = {{ c.pkg }}::SpliceW,
   // Op word layout (LSB first).
-  localparam OpW       = {{ c.op_width }};
-  localparam OpSign    = {{ c.op_sign }};
-  localparam OpShift   = {{ c.op_shift }};
-  localparam OpRw      = {{ c.op_rw }};
-  localparam OpCw      = {{ c.op_cw }};
-  localparam OpIn      = {{ c.op_in }};
-  localparam InEntW    = {{ c.in_entry_bits }};
-  localparam OpOut     = {{ c.op_out }};
-  localparam OutEntW   = {{ c.out_entry_bits }};
+  localparam int OpW       = {{ c.pkg }}::OpW,
+  localparam int OpSign    = {{ c.pkg }}::OpSign,
+  localparam int OpShift   = {{ c.pkg }}::OpShift,
+  localparam int OpRw      = {{ c.pkg }}::OpRw,
+  localparam int OpCw      = {{ c.pkg }}::OpCw,
+  localparam int OpIn      = {{ c.pkg }}::OpIn,
+  localparam int InEntW    = {{ c.pkg }}::InEntW,
+  localparam int OpOut     = {{ c.pkg }}::OpOut,
+  localparam int OutEntW   = {{ c.pkg }}::OutEntW
+) (
+{%- for port in c.ports %}
+{%- if let Some(group) = port.group %}
+  // {{ group }}
+{%- endif %}
+  {{ port.decl }}{% if !port.last %},{% endif %}
+{%- endfor %}
+);
 
   // ---------------------------------------------------------------------------
   // Programming decode
   // ---------------------------------------------------------------------------
   logic                prog_we;
-  logic [1:0]          region;
+  logic [RegionW-1:0]  region;
   logic [ProgOffW-1:0] offset;
   logic                idle;
 
   assign prog_ready_o = idle;
   assign prog_we      = prog_valid_i && idle;
-  assign region       = prog_addr_i[ProgAddrW-1 -: 2];
+  assign region       = prog_addr_i[ProgAddrW-1 -: RegionW];
   assign offset       = prog_addr_i[ProgOffW-1:0];
 
   logic               cells_we, ops_we, cnt_we, in_we;
@@ -94,10 +87,10 @@ module {{ c.p }}_tile #(
   logic [RowIdxW-1:0] cells_row;
   logic [OpIdxW-1:0]  ops_addr;
 
-  assign cells_we   = prog_we && (region == 2'd0);
-  assign ops_we     = prog_we && (region == 2'd1);
-  assign cnt_we     = prog_we && (region == 2'd2);
-  assign in_we      = prog_we && (region == 2'd3);
+  assign cells_we   = prog_we && (region == {{ c.pkg }}::RegionCells);
+  assign ops_we     = prog_we && (region == {{ c.pkg }}::RegionOps);
+  assign cnt_we     = prog_we && (region == {{ c.pkg }}::RegionCounts);
+  assign in_we      = prog_we && (region == {{ c.pkg }}::RegionInputs);
   assign cells_row  = offset[RowIdxW-1:0];
   assign cells_xbar = offset[RowIdxW +: XbarW];
   assign ops_addr   = offset[OpIdxW-1:0];
@@ -112,7 +105,7 @@ module {{ c.p }}_tile #(
   logic [Xbars*OpW-1:0] issue_op;
   logic [StepW-1:0]     step_f;
 
-  {{ c.p }}_ctrl u_ctrl (
+  {{ c.prefix }}_ctrl u_ctrl (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
     .op_we_i       (ops_we),
@@ -140,7 +133,7 @@ module {{ c.p }}_tile #(
   logic [Xbars*OuRows*InIdxW-1:0] gather_idx;
   logic [Xbars*OuRows*DacW-1:0]   gather_code;
 
-  {{ c.p }}_gather u_gather (
+  {{ c.prefix }}_gather u_gather (
     .clk_i     (clk_i),
     .wr_en_i   (in_we),
     .wr_word_i (offset[InWordW-1:0]),
@@ -199,7 +192,7 @@ module {{ c.p }}_tile #(
     logic [OuCols*SumW-1:0] sum_x;
     logic [OuCols*AdcW-1:0] adc_x;
 
-    {{ c.p }}_xbar u_xbar (
+    {{ c.prefix }}_xbar u_xbar (
       .clk_i     (clk_i),
       .wr_en_i   (cells_we && (cells_xbar == XbarW'(j))),
       .wr_row_i  (cells_row),
@@ -210,7 +203,7 @@ module {{ c.p }}_tile #(
       .sum_o     (sum_x)
     );
 
-    {{ c.p }}_adc u_adc (
+    {{ c.prefix }}_adc u_adc (
       .sum_i  (sum_x),
       .code_o (adc_x)
     );
@@ -238,7 +231,7 @@ module {{ c.p }}_tile #(
     // S stage: shift-add splice.
     logic [OuCols*SpliceW-1:0] val_s;
 
-    {{ c.p }}_splice u_splice (
+    {{ c.prefix }}_splice u_splice (
       .code_i  (adc_x_q),
       .shift_i (shift_x_q),
       .step_i  (step_x_q),
@@ -272,7 +265,7 @@ module {{ c.p }}_tile #(
       assign lane_idx[c*OutIdxW +: OutIdxW]  = outs_s_q[c*OutEntW + 1 +: OutIdxW];
     end
 
-    {{ c.p }}_accum u_accum (
+    {{ c.prefix }}_accum u_accum (
       .clk_i     (clk_i),
       .clear_i   (clear),
       .en_i      (valid_s_q),

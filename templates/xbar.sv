@@ -9,17 +9,24 @@
 // Hard-macro replacement: keep this module's name and ports and replace the
 // body by the macro wrapper (`sum_o` must stay combinational from `rw_i`,
 // `cw_i` and `code_i`, or the tile pipeline latency must be regenerated).
-module {{ c.p }}_xbar #(
-  parameter Rows     = {{ c.rows }},
-  parameter Cols     = {{ c.cols }},
-  parameter CellW    = {{ c.cell_bits }},
-  parameter DacW     = {{ c.dac_bits }},
-  parameter OuRows   = {{ c.ou_rows }},
-  parameter OuCols   = {{ c.ou_cols }},
-  parameter RowIdxW  = {{ c.row_idx_bits }},
-  parameter RwW      = {{ c.rw_bits }},
-  parameter CwW      = {{ c.cw_bits }},
-  parameter SumW     = {{ c.sum_bits }}
+module {{ c.prefix }}_xbar #(
+  // Constants of {{ c.pkg }} (localparams: not overridable).
+  localparam int Rows     = {{ c.pkg }}::Rows,
+  localparam int Cols     = {{ c.pkg }}::Cols,
+  localparam int CellW    = {{ c.pkg }}::CellW,
+  localparam int DacW     = {{ c.pkg }}::DacW,
+  localparam int OuRows   = {{ c.pkg }}::OuRows,
+  localparam int OuCols   = {{ c.pkg }}::OuCols,
+  localparam int RowIdxW  = {{ c.pkg }}::RowIdxW,
+  localparam int RwW      = {{ c.pkg }}::RwW,
+  localparam int CwW      = {{ c.pkg }}::CwW,
+  localparam int SumW     = {{ c.pkg }}::SumW,
+  // Row index arithmetic width: holds rw * OuRows + OuRows - 1.
+  localparam int RowCalcW = {{ c.pkg }}::RowCalcW,
+  // Column index arithmetic width: holds cw * OuCols.
+  localparam int ColCalcW = {{ c.pkg }}::ColCalcW,
+  // Bits of a row padded to whole column windows (pad cells read as zero).
+  localparam int RowPadW  = {{ c.pkg }}::RowPadW
 ) (
   input  logic                   clk_i,
   // Programming: write one row of cells (cell c at bits [c*CellW +: CellW]).
@@ -32,13 +39,6 @@ module {{ c.p }}_xbar #(
   input  logic [OuRows*DacW-1:0] code_i,
   output logic [OuCols*SumW-1:0] sum_o
 );
-
-  // Row index arithmetic width: holds rw * OuRows + OuRows - 1.
-  localparam RowCalcW = {{ c.row_calc_bits }};
-  // Column index arithmetic width: holds cw * OuCols.
-  localparam ColCalcW = {{ c.col_calc_bits }};
-  // Columns padded to whole column windows (pad cells read as zero).
-  localparam ColsPad  = {{ c.cols_pad }};
 
   logic [Cols*CellW-1:0] mem_q [Rows];
 
@@ -58,13 +58,13 @@ module {{ c.p }}_xbar #(
 
   for (genvar i = 0; i < OuRows; i++) begin : gen_row
     logic [RowCalcW-1:0]      row;
-    logic [ColsPad*CellW-1:0] data;
+    logic [RowPadW-1:0]       data;
     assign row = row_base + RowCalcW'(i);
 {%- if c.row_guard %}
     // The last row window is partial: rows beyond Rows read as zero.
-    assign data = (row < RowCalcW'(Rows)) ? {% if c.col_pad_bits > 0 %}{ {{ c.col_pad_bits }}'d0, mem_q[RowIdxW'(row)] }{% else %}mem_q[RowIdxW'(row)]{% endif %} : '0;
+    assign data = (row < RowCalcW'(Rows)) ? RowPadW'(mem_q[RowIdxW'(row)]) : '0;
 {%- else %}
-    assign data = {% if c.col_pad_bits > 0 %}{ {{ c.col_pad_bits }}'d0, mem_q[RowIdxW'(row)] }{% else %}mem_q[RowIdxW'(row)]{% endif %};
+    assign data = RowPadW'(mem_q[RowIdxW'(row)]);
 {%- endif %}
     assign win[i*OuCols*CellW +: OuCols*CellW] = data[col_base*CellW +: OuCols*CellW];
   end

@@ -287,3 +287,125 @@ fn lossy_adc_is_accepted_with_a_warning() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("lossy"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Every config of the cosim matrix.
+fn matrix_configs() -> Vec<(&'static str, TileConfig)> {
+    sme::cosim_matrix::matrix()
+        .into_iter()
+        .map(|(n, p)| (n, p.validate().unwrap()))
+        .collect()
+}
+
+/// The code of a line, without its `//` comment.
+fn code(line: &str) -> &str {
+    line.split("//").next().unwrap()
+}
+
+/// The package `<prefix>_tile_pkg.sv` comes first (sources, filelist,
+/// manifest), and no module has an overridable parameter: every constant a
+/// module uses is a `localparam` bound to the package (so `sme_tile
+/// #(.Xbars(4))` cannot elaborate an inconsistent design; tests/lint.rs
+/// checks that the tools reject it). Only the package holds numbers.
+#[test]
+fn package_first_and_no_overridable_parameters() {
+    for (name, cfg) in matrix_configs() {
+        for prefix in ["sme", "acme"] {
+            let b = generate(&cfg, prefix);
+            let pkg = format!("{prefix}_tile_pkg");
+            assert_eq!(b.sources[0].name, format!("{pkg}.sv"), "{name}");
+            assert!(
+                b.sources[0].text.contains(&format!("\npackage {pkg};\n")),
+                "{name}"
+            );
+            let filelist = &b.extras[0].text;
+            assert_eq!(filelist.lines().next(), Some(format!("{pkg}.sv").as_str()));
+            for f in &b.sources {
+                for line in f.text.lines().map(code) {
+                    assert!(
+                        !line
+                            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                            .any(|w| w == "parameter"),
+                        "{name}/{}: overridable parameter: {line}",
+                        f.name
+                    );
+                    if f.name != b.sources[0].name && line.contains("localparam") {
+                        // `localparam int X = <pkg>::Y` (one place per number).
+                        let rhs = line.split('=').nth(1).unwrap_or("").trim();
+                        assert!(
+                            rhs.starts_with(&format!("{pkg}::")),
+                            "{name}/{}: localparam not from {pkg}: {line}",
+                            f.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The top's ports, the manifest's ports and the testbench makefile's
+/// defines all come from the one port table (`sme::iface::PORTS`); the region
+/// codes of the package are the table's.
+#[test]
+fn ports_and_regions_render_from_the_table() {
+    use sme::iface::{PORTS, REGION_BITS, region};
+    for (name, cfg) in matrix_configs() {
+        let b = generate(&cfg, DEFAULT_PREFIX);
+        let top = &b.sources.last().unwrap().text;
+        let header = top.split(");\n").next().unwrap();
+        let decls: Vec<(&str, &str)> = header
+            .lines()
+            .map(code)
+            .filter(|l| {
+                l.trim_start().starts_with("input ") || l.trim_start().starts_with("output ")
+            })
+            .map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next().unwrap(), w.last().unwrap().trim_end_matches(','))
+            })
+            .collect();
+        let table: Vec<(&str, &str)> = PORTS.iter().map(|p| (p.dir.sv(), p.name)).collect();
+        assert_eq!(decls, table, "{name}");
+        let manifest: serde_json::Value = serde_json::from_str(&b.extras[1].text).unwrap();
+        for (m, p) in manifest["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(PORTS.iter())
+        {
+            assert_eq!(m["name"], p.name);
+            assert_eq!(m["width"], p.width.bits(&cfg));
+        }
+        let pkg = &b.sources[0].text;
+        for r in region::ALL {
+            assert!(
+                pkg.contains(&format!(
+                    "localparam logic [RegionW-1:0] {} = {REGION_BITS}'d{};",
+                    r.sv_name, r.code
+                )),
+                "{name}: {}",
+                r.name
+            );
+        }
+        let mk = sme::rtlgen::testbench_makefile(&cfg, DEFAULT_PREFIX, &b.sources);
+        for p in PORTS {
+            if let Some(def) = p.width.c_define() {
+                assert!(
+                    mk.contains(&format!(" -D{def}={}", p.width.bits(&cfg))),
+                    "{def}"
+                );
+            }
+        }
+    }
+    // The shim's ports come from the generated header, not from sim/shim.inc.
+    let shim = std::fs::read_to_string(root().join("sim/shim.inc")).unwrap();
+    let h = sme::iface::shim_ports_header();
+    for p in PORTS {
+        assert!(!shim.contains(p.name), "sim/shim.inc names port {}", p.name);
+        assert!(
+            h.contains(&format!("X({}, {})", p.number(), p.name)),
+            "{}",
+            p.name
+        );
+    }
+}

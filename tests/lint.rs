@@ -220,3 +220,88 @@ fn yosys_script_catches_a_latch() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A wrapper around the top: every port connected, widths from the package.
+fn wrapper(pkg: &str, override_: &str) -> String {
+    use sme::iface::PORTS;
+    let mut s = String::from("`default_nettype none\nmodule wrap (\n");
+    let decls: Vec<String> = PORTS
+        .iter()
+        .map(|p| {
+            let range = p
+                .width
+                .sv_param()
+                .map(|w| format!("[{pkg}::{w}-1:0] "))
+                .unwrap_or_default();
+            format!("  {} logic {range}{}", p.dir.sv(), p.name)
+        })
+        .collect();
+    s.push_str(&decls.join(",\n"));
+    s.push_str(&format!("\n);\n  sme_tile {override_}u_tile (\n"));
+    let conns: Vec<String> = PORTS
+        .iter()
+        .map(|p| format!("    .{0} ({0})", p.name))
+        .collect();
+    s.push_str(&conns.join(",\n"));
+    s.push_str("\n  );\nendmodule\n`default_nettype wire\n");
+    s
+}
+
+/// The generated top cannot be configured inconsistently: it has no
+/// overridable parameter at all (every module binds the constants of
+/// `sme_tile_pkg` to localparams), so the only way to another config is to
+/// regenerate. A wrapper that instantiates the top lints clean; one that
+/// tries `#(.Xbars(4))` is rejected by Verilator (and warned about by
+/// Icarus) instead of elaborating a silently inconsistent design.
+#[test]
+fn top_has_no_overridable_parameter() {
+    let dir = scratch("override");
+    let cfg = sme::cosim_matrix::matrix()
+        .into_iter()
+        .find(|(n, _)| *n == "odd")
+        .unwrap()
+        .1
+        .validate()
+        .unwrap();
+    write(&dir, &cfg);
+    let run = |wrap: &str| {
+        std::fs::write(dir.join("wrap.sv"), wrap).unwrap();
+        let mut files = sources(&dir);
+        files.push(dir.join("wrap.sv"));
+        let v = tool("verilator")
+            .args(["--lint-only", "-Wall", "--top-module", "wrap"])
+            .args(&files)
+            .output()
+            .unwrap();
+        let i = tool("iverilog")
+            .args(["-g2012", "-s", "wrap", "-o"])
+            .arg(dir.join("a.vvp"))
+            .args(&files)
+            .output()
+            .unwrap();
+        (v, i)
+    };
+    let (v, i) = run(&wrapper("sme_tile_pkg", ""));
+    assert!(
+        v.status.success(),
+        "verilator on the plain wrapper:\n{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    assert!(
+        i.status.success() && i.stderr.is_empty(),
+        "iverilog on the plain wrapper:\n{}",
+        String::from_utf8_lossy(&i.stderr)
+    );
+    let (v, i) = run(&wrapper("sme_tile_pkg", "#(.Xbars(4)) "));
+    let err = String::from_utf8_lossy(&v.stderr);
+    assert!(
+        !v.status.success() && err.contains("non-parameter"),
+        "verilator accepted overriding Xbars:\n{err}"
+    );
+    let err = String::from_utf8_lossy(&i.stderr);
+    assert!(
+        err.contains("Xbars") && err.contains("not found"),
+        "iverilog silently accepted overriding Xbars:\n{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -20,9 +20,11 @@
 // Saturating ADC, one per OU column: code = min(sum, 2^AdcW - 1).
 // This configuration is lossy: an OU column sum can exceed the ADC range.
 module sme_adc #(
-  parameter Lanes = 4,
-  parameter SumW  = 7,
-  parameter AdcW  = 4
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Lanes  = sme_tile_pkg::OuCols,
+  localparam int SumW   = sme_tile_pkg::SumW,
+  localparam int AdcMax = sme_tile_pkg::AdcMax,
+  localparam int AdcW   = sme_tile_pkg::AdcW
 ) (
   input  logic [Lanes*SumW-1:0] sum_i,
   output logic [Lanes*AdcW-1:0] code_o
@@ -31,7 +33,7 @@ module sme_adc #(
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
     logic [SumW-1:0] sum;
     assign sum = sum_i[l*SumW +: SumW];
-    assign code_o[l*AdcW +: AdcW] = (sum > SumW'(7'd15)) ? AdcW'(4'd15) : sum[AdcW-1:0];
+    assign code_o[l*AdcW +: AdcW] = (sum > SumW'(AdcMax)) ? AdcW'(AdcMax) : sum[AdcW-1:0];
   end
 
 endmodule

@@ -25,16 +25,17 @@
 // the last issue it waits Latency cycles for the pipeline to drain and pulses
 // done. Cycles from the accepted start to done: Steps * L + Latency.
 module sme_ctrl #(
-  parameter Xbars   = 4,
-  parameter Ops     = 8,
-  parameter OpW     = 79,
-  parameter OpIdxW  = 3,
-  parameter CntW    = 4,
-  parameter XbarW   = 2,
-  parameter Steps   = 4,
-  parameter StepW   = 2,
-  parameter Latency = 4,
-  parameter FlushW  = 2
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Xbars   = sme_tile_pkg::Xbars,
+  localparam int Ops     = sme_tile_pkg::Ops,
+  localparam int OpW     = sme_tile_pkg::OpW,
+  localparam int OpIdxW  = sme_tile_pkg::OpIdxW,
+  localparam int CntW    = sme_tile_pkg::CntW,
+  localparam int XbarW   = sme_tile_pkg::XbarW,
+  localparam int Steps   = sme_tile_pkg::Steps,
+  localparam int StepW   = sme_tile_pkg::StepW,
+  localparam int Latency = sme_tile_pkg::Latency,
+  localparam int FlushW  = sme_tile_pkg::FlushW
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,

@@ -23,14 +23,17 @@
 // DacW-bit slice of the current activation step: code = x[idx][step*DacW +:
 // DacW], or 0 for an idle row.
 module sme_gather #(
-  parameter Lanes     = 32,
-  parameter Inputs    = 24,
-  parameter ActW      = 8,
-  parameter DacW      = 2,
-  parameter InIdxW    = 5,
-  parameter StepW     = 2,
-  parameter InPerWord = 9,
-  parameter InWordW   = 2
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Lanes     = sme_tile_pkg::GatherLanes,
+  localparam int Inputs    = sme_tile_pkg::Inputs,
+  localparam int ActW      = sme_tile_pkg::ActW,
+  localparam int DacW      = sme_tile_pkg::DacW,
+  localparam int InIdxW    = sme_tile_pkg::InIdxW,
+  localparam int StepW     = sme_tile_pkg::StepW,
+  localparam int InPerWord = sme_tile_pkg::InPerWord,
+  localparam int InWordW   = sme_tile_pkg::InWordW,
+  // Activation width padded to whole DAC steps (pad bits read as zero).
+  localparam int ActPadW   = sme_tile_pkg::ActPadW
 ) (
   input  logic                    clk_i,
   // Programming: write InPerWord inputs (input w*InPerWord+i at [i*ActW +: ActW]).
@@ -43,9 +46,6 @@ module sme_gather #(
   input  logic [Lanes*InIdxW-1:0] idx_i,
   output logic [Lanes*DacW-1:0]   code_o
 );
-
-  // Activation width padded to whole DAC steps (pad bits read as zero).
-  localparam ActPadW = 8;
 
   // One register per input; `in_arr` is the read view for the gather.
   logic [ActW-1:0] in_arr [Inputs];
@@ -62,7 +62,7 @@ module sme_gather #(
 
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
     logic [ActPadW-1:0] act;
-    assign act = in_arr[idx_i[l*InIdxW +: InIdxW]];
+    assign act = ActPadW'(in_arr[idx_i[l*InIdxW +: InIdxW]]);
     assign code_o[l*DacW +: DacW] = valid_i[l] ? act[step_i*DacW +: DacW] : '0;
   end
 

@@ -21,12 +21,15 @@
 // weight slice shift plus the activation step shift (step * DacW), negated for
 // the "-" crossbar set. Output is signed, SpliceW bits, never overflows.
 module sme_splice #(
-  parameter Lanes   = 4,
-  parameter AdcW    = 4,
-  parameter ShiftW  = 3,
-  parameter StepW   = 2,
-  parameter DacW    = 2,
-  parameter SpliceW = 17
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Lanes   = sme_tile_pkg::OuCols,
+  localparam int AdcW    = sme_tile_pkg::AdcW,
+  localparam int ShiftW  = sme_tile_pkg::ShiftW,
+  localparam int StepW   = sme_tile_pkg::StepW,
+  localparam int DacW    = sme_tile_pkg::DacW,
+  localparam int SpliceW = sme_tile_pkg::SpliceW,
+  // Shift amount width: holds max slice shift + max step shift.
+  localparam int ShAmtW  = sme_tile_pkg::ShAmtW
 ) (
   input  logic [Lanes*AdcW-1:0]    code_i,
   input  logic [ShiftW-1:0]        shift_i,
@@ -34,9 +37,6 @@ module sme_splice #(
   input  logic                     neg_i,
   output logic [Lanes*SpliceW-1:0] val_o
 );
-
-  // Shift amount width: holds max slice shift + max step shift.
-  localparam ShAmtW = 4;
 
   logic [ShAmtW-1:0] shamt;
   assign shamt = ShAmtW'(shift_i) + ShAmtW'(step_i) * ShAmtW'(DacW);

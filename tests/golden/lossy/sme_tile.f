@@ -1,3 +1,4 @@
+sme_tile_pkg.sv
 sme_xbar.sv
 sme_gather.sv
 sme_adc.sv

@@ -27,11 +27,12 @@
 // live bits have no reset: entries are undefined until the first start.
 // Read combinationally.
 module sme_accum #(
-  parameter Lanes   = 3,
-  parameter Outputs = 40,
-  parameter OutIdxW = 6,
-  parameter SpliceW = 17,
-  parameter AccW    = 26
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Lanes   = sme_tile_pkg::OuCols,
+  localparam int Outputs = sme_tile_pkg::Outputs,
+  localparam int OutIdxW = sme_tile_pkg::OutIdxW,
+  localparam int SpliceW = sme_tile_pkg::SpliceW,
+  localparam int AccW    = sme_tile_pkg::AccW
 ) (
   input  logic                     clk_i,
   input  logic                     clear_i,

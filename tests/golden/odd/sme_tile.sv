@@ -29,7 +29,7 @@
 // Cycles from the accepted start to done: Steps * (longest op list) + Latency.
 //
 // Programming port (valid/ready; accepted only while idle):
-//   prog_addr_i = {region[1:0], offset[ProgOffW-1:0]}
+//   prog_addr_i = {region[RegionW-1:0], offset[ProgOffW-1:0]}
 //   region 0 cells : offset = {xbar, row}  data = row cells, cell c at [c*CellW +: CellW]
 //   region 1 ops   : offset = {xbar, k}    data = op word (layout in the manifest)
 //   region 2 counts: offset = xbar         data = op count
@@ -37,18 +37,46 @@
 // Output read port: out_data_o = output out_addr_i (sum of all banks),
 // combinational, valid once done_o has pulsed and until the next start.
 module sme_tile #(
-  parameter Cols      = 29,
-  parameter CellW     = 1,
-  parameter ActW      = 8,
-  parameter DacW      = 1,
-  parameter OuRows    = 5,
-  parameter OuCols    = 3,
-  parameter AdcW      = 3,
-  parameter Xbars     = 3,
-  parameter ProgAddrW = 11,
-  parameter ProgDataW = 67,
-  parameter OutIdxW   = 6,
-  parameter AccW      = 26
+  // Constants of sme_tile_pkg (localparams: not overridable; every submodule
+  // takes its constants from the same package, so the design is consistent
+  // by construction).
+  localparam int Cols      = sme_tile_pkg::Cols,
+  localparam int CellW     = sme_tile_pkg::CellW,
+  localparam int ActW      = sme_tile_pkg::ActW,
+  localparam int DacW      = sme_tile_pkg::DacW,
+  localparam int OuRows    = sme_tile_pkg::OuRows,
+  localparam int OuCols    = sme_tile_pkg::OuCols,
+  localparam int AdcW      = sme_tile_pkg::AdcW,
+  localparam int Xbars     = sme_tile_pkg::Xbars,
+  localparam int ProgAddrW = sme_tile_pkg::ProgAddrW,
+  localparam int ProgDataW = sme_tile_pkg::ProgDataW,
+  localparam int OutIdxW   = sme_tile_pkg::OutIdxW,
+  localparam int AccW      = sme_tile_pkg::AccW,
+  localparam int ProgOffW  = sme_tile_pkg::ProgOffW,
+  localparam int RegionW   = sme_tile_pkg::RegionW,
+  localparam int RowIdxW   = sme_tile_pkg::RowIdxW,
+  localparam int OpIdxW    = sme_tile_pkg::OpIdxW,
+  localparam int XbarW     = sme_tile_pkg::XbarW,
+  localparam int CntW      = sme_tile_pkg::CntW,
+  localparam int InWordW   = sme_tile_pkg::InWordW,
+  localparam int InPerWord = sme_tile_pkg::InPerWord,
+  localparam int InIdxW    = sme_tile_pkg::InIdxW,
+  localparam int StepW     = sme_tile_pkg::StepW,
+  localparam int RwW       = sme_tile_pkg::RwW,
+  localparam int CwW       = sme_tile_pkg::CwW,
+  localparam int ShiftW    = sme_tile_pkg::ShiftW,
+  localparam int SumW      = sme_tile_pkg::SumW,
+  localparam int SpliceW   = sme_tile_pkg::SpliceW,
+  // Op word layout (LSB first).
+  localparam int OpW       = sme_tile_pkg::OpW,
+  localparam int OpSign    = sme_tile_pkg::OpSign,
+  localparam int OpShift   = sme_tile_pkg::OpShift,
+  localparam int OpRw      = sme_tile_pkg::OpRw,
+  localparam int OpCw      = sme_tile_pkg::OpCw,
+  localparam int OpIn      = sme_tile_pkg::OpIn,
+  localparam int InEntW    = sme_tile_pkg::InEntW,
+  localparam int OpOut     = sme_tile_pkg::OpOut,
+  localparam int OutEntW   = sme_tile_pkg::OutEntW
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -66,43 +94,17 @@ module sme_tile #(
   output logic [AccW-1:0]      out_data_o
 );
 
-  // Derived widths (computed by the generator).
-  localparam ProgOffW  = 9;
-  localparam RowIdxW   = 6;
-  localparam OpIdxW    = 7;
-  localparam XbarW     = 2;
-  localparam CntW      = 7;
-  localparam InWordW   = 3;
-  localparam InPerWord = 8;
-  localparam InIdxW    = 6;
-  localparam StepW     = 3;
-  localparam RwW       = 3;
-  localparam CwW       = 4;
-  localparam ShiftW    = 3;
-  localparam SumW      = 3;
-  localparam SpliceW   = 17;
-  // Op word layout (LSB first).
-  localparam OpW       = 67;
-  localparam OpSign    = 0;
-  localparam OpShift   = 1;
-  localparam OpRw      = 4;
-  localparam OpCw      = 7;
-  localparam OpIn      = 11;
-  localparam InEntW    = 7;
-  localparam OpOut     = 46;
-  localparam OutEntW   = 7;
-
   // ---------------------------------------------------------------------------
   // Programming decode
   // ---------------------------------------------------------------------------
   logic                prog_we;
-  logic [1:0]          region;
+  logic [RegionW-1:0]  region;
   logic [ProgOffW-1:0] offset;
   logic                idle;
 
   assign prog_ready_o = idle;
   assign prog_we      = prog_valid_i && idle;
-  assign region       = prog_addr_i[ProgAddrW-1 -: 2];
+  assign region       = prog_addr_i[ProgAddrW-1 -: RegionW];
   assign offset       = prog_addr_i[ProgOffW-1:0];
 
   logic               cells_we, ops_we, cnt_we, in_we;
@@ -110,10 +112,10 @@ module sme_tile #(
   logic [RowIdxW-1:0] cells_row;
   logic [OpIdxW-1:0]  ops_addr;
 
-  assign cells_we   = prog_we && (region == 2'd0);
-  assign ops_we     = prog_we && (region == 2'd1);
-  assign cnt_we     = prog_we && (region == 2'd2);
-  assign in_we      = prog_we && (region == 2'd3);
+  assign cells_we   = prog_we && (region == sme_tile_pkg::RegionCells);
+  assign ops_we     = prog_we && (region == sme_tile_pkg::RegionOps);
+  assign cnt_we     = prog_we && (region == sme_tile_pkg::RegionCounts);
+  assign in_we      = prog_we && (region == sme_tile_pkg::RegionInputs);
   assign cells_row  = offset[RowIdxW-1:0];
   assign cells_xbar = offset[RowIdxW +: XbarW];
   assign ops_addr   = offset[OpIdxW-1:0];

@@ -27,11 +27,12 @@
 // live bits have no reset: entries are undefined until the first start.
 // Read combinationally.
 module sme_accum #(
-  parameter Lanes   = 1,
-  parameter Outputs = 1,
-  parameter OutIdxW = 1,
-  parameter SpliceW = 2,
-  parameter AccW    = 2
+  // Constants of sme_tile_pkg (localparams: not overridable).
+  localparam int Lanes   = sme_tile_pkg::OuCols,
+  localparam int Outputs = sme_tile_pkg::Outputs,
+  localparam int OutIdxW = sme_tile_pkg::OutIdxW,
+  localparam int SpliceW = sme_tile_pkg::SpliceW,
+  localparam int AccW    = sme_tile_pkg::AccW
 ) (
   input  logic                     clk_i,
   input  logic                     clear_i,
