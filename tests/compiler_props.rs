@@ -184,6 +184,8 @@ fn lossy_adc_saturates() {
     assert_eq!(y[0], 60);
     // Column 1: sum 1 (lossless): 5 << 2 = 20.
     assert_eq!(y[1], 20);
+    // The test-side reference saturates the same way.
+    assert_eq!(saturating(&cfg, &prog, &[5; 8]), y);
 }
 
 /// The dense mapping of the default config allocates every logical crossbar.
