@@ -1,18 +1,25 @@
 //! Properties of the golden executor and the three mappers: with a lossless
 //! ADC every mapping executes to exactly x W, fits the tile, and respects the
-//! bounds; a lossy ADC saturates as documented.
+//! bounds; on random programs and any ADC the golden executor agrees with the
+//! references of tests/common/reference.rs; a lossy ADC saturates as
+//! documented.
 
+mod common;
+
+use common::reference::{self, layer_weights, product, saturating, tile_weights};
+use common::{input_mode, regressions};
 use proptest::prelude::*;
 use sme::compiler::map::{Mapper, bounds, crossbars, map_all, map_matrix};
 use sme::config::{TileConfig, TileParams};
 use sme::golden::{execute, execute_layer};
 use sme::program::{Crossbar, Op, TileProgram, WeightMatrix};
-use sme::testgen::{self, InputMode, Rng, WeightMode};
+use sme::testgen::{self, Rng, WeightMode};
 
-/// Small valid lossless configs with odd sizes.
-fn config() -> impl Strategy<Value = TileConfig> {
+/// Small valid configs with odd sizes; the ADC has `cut` bits fewer than
+/// lossless (at least one bit), so `0..=0` gives lossless configs only.
+fn configs(cut: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = TileConfig> {
     (2u32..40, 2u32..40, 1u32..=4, 2u32..=10, 1u32..=10, 1u32..=6)
-        .prop_flat_map(|(rows, cols, c, q, a, n)| {
+        .prop_flat_map(move |(rows, cols, c, q, a, n)| {
             (
                 Just((rows, cols, c, q, a, n)),
                 1u32..=a.min(4),
@@ -20,13 +27,14 @@ fn config() -> impl Strategy<Value = TileConfig> {
                 1u32..=cols.min(9),
                 1u32..=3 * rows,
                 1u32..=3 * cols,
+                cut.clone(),
                 // Op-memory depth: the default (every window of a crossbar)
                 // or a tight one, down to a single op.
                 prop::option::of(1u32..=6),
             )
         })
-        .prop_map(|((rows, cols, c, q, a, n), d, m, g, i, o, ops)| {
-            TileParams {
+        .prop_map(|((rows, cols, c, q, a, n), d, m, g, i, o, cut, ops)| {
+            let mut params = TileParams {
                 rows: Some(rows),
                 cols: Some(cols),
                 cell_bits: Some(c),
@@ -40,10 +48,25 @@ fn config() -> impl Strategy<Value = TileConfig> {
                 outputs: Some(o),
                 ops,
                 ..Default::default()
-            }
-            .validate()
-            .expect("strategy builds valid configs")
+            };
+            let lossless = params
+                .clone()
+                .validate()
+                .expect("strategy builds valid configs");
+            params.adc_bits = Some(
+                lossless
+                    .derived
+                    .lossless_adc_bits
+                    .saturating_sub(cut)
+                    .max(1),
+            );
+            params.validate().expect("strategy builds valid configs")
         })
+}
+
+/// Small valid lossless configs with odd sizes.
+fn config() -> impl Strategy<Value = TileConfig> {
+    configs(0..=0)
 }
 
 /// Weights: empty, fully dense at +-max, sparse or half-dense random.
@@ -55,12 +78,15 @@ fn weights(maxw: i32) -> impl Strategy<Value = WeightMatrix> {
 
 /// Inputs: all zero, all max, or random.
 fn inputs(cfg: &TileConfig, k: usize, mode: u8, seed: u64) -> Vec<u32> {
-    let mode = [InputMode::Zero, InputMode::Max, InputMode::Random][mode as usize];
-    testgen::input_vector(cfg, k, &mut Rng::new(seed), mode)
+    testgen::input_vector(cfg, k, &mut Rng::new(seed), input_mode(mode as usize))
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 96,
+        failure_persistence: regressions("compiler_props"),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_mapper_computes_x_w(
@@ -75,6 +101,7 @@ proptest! {
         for mapper in Mapper::ALL {
             let lp = map_matrix(&cfg, &w, mapper);
             prop_assert!(lp.validate(&cfg).is_ok(), "{:?}: {:?}", mapper, lp.validate(&cfg));
+            prop_assert_eq!(&layer_weights(&cfg, &lp), &w, "{:?}: tiles' weights vs W", mapper);
             let y = execute_layer(&cfg, &lp, &x);
             prop_assert_eq!(&y, &expect, "{:?}", mapper);
             let n = crossbars(&lp);
@@ -93,6 +120,30 @@ proptest! {
         prop_assert!(counts[2] <= counts[1]);
         // SME packs no better than perfect packing of its own strips.
         prop_assert!(counts[2] >= b.packing_crossbars);
+    }
+
+    /// Random valid programs on configs with lossless and lossy ADCs: the
+    /// golden executor equals the saturating reference, and with a lossless
+    /// ADC the exact product of the weights the program holds.
+    #[test]
+    fn golden_matches_the_references_on_random_programs(
+        cfg in configs(0..=3),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = Rng::new(seed);
+        let prog = testgen::random_program(&cfg, &mut rng);
+        prop_assert!(prog.validate(&cfg).is_ok());
+        let lossless = reference::lossless(&cfg);
+        prop_assert_eq!(lossless, cfg.derived.adc_lossless);
+        let wt = tile_weights(&cfg, &prog);
+        for v in 0..4 {
+            let x = testgen::input_vector(&cfg, cfg.params.inputs as usize, &mut rng, input_mode(v));
+            let y = execute(&cfg, &prog, &x);
+            prop_assert_eq!(&y, &saturating(&cfg, &prog, &x), "vs saturating, vector {}", v);
+            if lossless {
+                prop_assert_eq!(&y, &product(&wt, &x), "vs x W_tile, vector {}", v);
+            }
+        }
     }
 }
 
@@ -137,6 +188,8 @@ fn lossy_adc_saturates() {
     assert_eq!(y[0], 60);
     // Column 1: sum 1 (lossless): 5 << 2 = 20.
     assert_eq!(y[1], 20);
+    // The test-side reference saturates the same way.
+    assert_eq!(saturating(&cfg, &prog, &[5; 8]), y);
 }
 
 /// The dense mapping of the default config allocates every logical crossbar.

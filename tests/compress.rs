@@ -3,24 +3,14 @@
 //! message, non-zero exit, no output left behind).
 #![cfg(feature = "train")]
 
+mod common;
+
+use common::{sme, stderr, tmp};
 use sme::compiler::pattern::{Pattern, in_pattern};
 use sme::weights::WeightsFile;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz");
-
-fn sme() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sme"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("sme-compress-{}-{name}", std::process::id()))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn compress_group_k2_on_digits() {
@@ -28,7 +18,11 @@ fn compress_group_k2_on_digits() {
         Path::new(DIGITS).is_file(),
         "{DIGITS} missing (vendored in data/)"
     );
-    let (json, out) = (tmp("g2.json"), tmp("g2.weights.json"));
+    let dir = tmp("compress");
+    let (json, out) = (
+        dir.path().join("g2.json"),
+        dir.path().join("g2.weights.json"),
+    );
     // The default schedule: it takes well under a second in release and a
     // few seconds in a debug build.
     let o = sme()
@@ -44,7 +38,6 @@ fn compress_group_k2_on_digits() {
     assert!(text.contains("ADMM"), "{text}");
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    std::fs::remove_file(&json).ok();
     assert_eq!(doc["dataset"], "digits");
     assert_eq!(doc["pattern"], "group");
     assert_eq!(doc["k"], 2);
@@ -75,7 +68,6 @@ fn compress_group_k2_on_digits() {
     assert!((0.0..=1.0).contains(&z));
 
     let f = WeightsFile::load(&out).unwrap();
-    std::fs::remove_file(&out).ok();
     assert_eq!(f.weight_bits, 8);
     assert_eq!((f.pattern.as_str(), f.k), ("group", 2));
     let names: Vec<&str> = f.layers.iter().map(|l| l.name.as_str()).collect();
@@ -91,7 +83,11 @@ fn compress_group_k2_on_digits() {
 /// Runs a failing command; checks the exit, the message and that neither
 /// output file exists.
 fn fails(args: &[&str], data: Option<&Path>, want: &str) {
-    let (json, out) = (tmp("bad.json"), tmp("bad.weights.json"));
+    let dir = tmp("compress-bad");
+    let (json, out) = (
+        dir.path().join("bad.json"),
+        dir.path().join("bad.weights.json"),
+    );
     let mut cmd = sme();
     cmd.arg("compress").args(args);
     if let Some(d) = data {
@@ -120,9 +116,10 @@ fn fails(args: &[&str], data: Option<&Path>, want: &str) {
 #[test]
 fn bad_input_fails_cleanly() {
     let digits = Path::new(DIGITS);
-    let missing = tmp("no-such-file.csv.gz");
+    let dir = tmp("compress-inputs");
+    let missing = dir.path().join("no-such-file.csv.gz");
     fails(&[], Some(&missing), "cannot read digits data");
-    let bad = tmp("malformed.csv");
+    let bad = dir.path().join("malformed.csv");
     let mut rows = String::new();
     for i in 0..20 {
         let px = if i == 6 {
@@ -138,7 +135,6 @@ fn bad_input_fails_cleanly() {
     fails(&[], Some(&bad), "line 7, column 1: `x` is not an integer");
     std::fs::write(&bad, "1,2,3\n").unwrap();
     fails(&[], Some(&bad), "line 1: 3 columns, expected 65");
-    std::fs::remove_file(&bad).ok();
     fails(
         &["--k", "0"],
         Some(digits),
@@ -162,7 +158,7 @@ fn bad_input_fails_cleanly() {
     fails(&["--epochs", "0"], Some(digits), "must be at least 1");
     // An output directory that does not exist: refused before training, so
     // neither the JSON nor the weights are written.
-    let json = tmp("ok.json");
+    let json = dir.path().join("ok.json");
     let o = sme()
         .args([
             "compress",
@@ -176,7 +172,7 @@ fn bad_input_fails_cleanly() {
         .arg("--json")
         .arg(&json)
         .arg("--out")
-        .arg(tmp("no-such-dir").join("w.json"))
+        .arg(dir.path().join("no-such-dir").join("w.json"))
         .output()
         .unwrap();
     assert!(!o.status.success());
@@ -190,14 +186,12 @@ fn bad_input_fails_cleanly() {
 #[test]
 fn default_data_path_missing_gives_a_hint() {
     // From a directory without data/ the default is absent.
-    let dir = tmp("cwd");
-    std::fs::create_dir_all(dir.join("a")).unwrap();
+    let dir = tmp("compress-cwd");
     let o = sme()
-        .current_dir(dir.join("a"))
+        .current_dir(dir.path())
         .args(["compress", "--dataset", "digits"])
         .output()
         .unwrap();
-    std::fs::remove_dir_all(&dir).ok();
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("digits data not found"),

@@ -6,24 +6,20 @@
 //! (`sme::train::layer_int`) exactly. Needs `--features cosim,train`.
 #![cfg(all(feature = "cosim", feature = "train"))]
 
+mod common;
+
+use common::{cache, sme, tmp};
 use sme::train::data::{load_digits, split};
 use sme::train::{DEFAULT_SPLIT_SEED, TEST_FRACTION, layer_int};
 use sme::weights::WeightsFile;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv.gz");
-const SME: &str = env!("CARGO_BIN_EXE_sme");
-
-fn dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compress-rtl");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 #[test]
 fn first_layer_on_rtl_equals_the_integer_model() {
-    let d = dir();
+    let scratch = tmp("compress-rtl");
+    let d = scratch.path();
     let data = load_digits(Path::new(DIGITS)).expect("digits data (vendored in data/)");
     let sp = split(&data, TEST_FRACTION, DEFAULT_SPLIT_SEED);
     let images: Vec<&[u8]> = sp.test.iter().take(24).map(|&i| data.image(i)).collect();
@@ -42,7 +38,7 @@ fn first_layer_on_rtl_equals_the_integer_model() {
 
     for (pattern, k) in [("group", "2"), ("khot", "2")] {
         let w = d.join(format!("{pattern}{k}.weights.json"));
-        let o = Command::new(SME)
+        let o = sme()
             .args([
                 "compress",
                 "--dataset",
@@ -63,7 +59,7 @@ fn first_layer_on_rtl_equals_the_integer_model() {
         let fc1 = f.layer("fc1").unwrap();
 
         let ys = d.join(format!("{pattern}{k}.fc1.csv"));
-        let o = Command::new(SME)
+        let o = sme()
             .args([
                 "verify",
                 "--xbar",
@@ -80,7 +76,7 @@ fn first_layer_on_rtl_equals_the_integer_model() {
             .arg("--layer-outputs")
             .arg(&ys)
             .arg("--cache-dir")
-            .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("sme-cache"))
+            .arg(cache())
             .output()
             .unwrap();
         let out = String::from_utf8_lossy(&o.stdout);

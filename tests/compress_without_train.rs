@@ -2,9 +2,13 @@
 //! to get it.
 #![cfg(not(feature = "train"))]
 
+mod common;
+
+use common::sme;
+
 #[test]
 fn compress_needs_the_train_feature() {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sme"))
+    let o = sme()
         .args([
             "compress",
             "--dataset",

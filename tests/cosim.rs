@@ -1,63 +1,77 @@
 //! Lockstep co-simulation: the Verilated tile (every config of the cosim
 //! matrix) is driven only through its ports - programming writes with random
 //! idle cycles, start/done, output reads - and must agree with the golden
-//! executor bit for bit and with the cycle model exactly.
+//! executor bit for bit, with the cycle model exactly, and, like the golden
+//! executor, with references computed without it (tests/common/reference.rs):
+//! `x W` with a lossless ADC, the saturating semantics with a lossy one.
 //!
 //! Needs `--features cosim` (Verilator). Run by scripts/test.
 #![cfg(feature = "cosim")]
 
 mod common;
 
-use common::rng_seed;
+use common::reference::{self, layer_weights, product, saturating, saturating_layer, tile_weights};
+use common::{input_mode, regressions, rng_seed};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use sme::compiler::map::{Mapper, map_matrix};
-use sme::config::TileConfig;
 use sme::cosim::{IdleGen, MODELS, Tile};
 use sme::golden;
-use sme::program::{TileProgram, WeightMatrix};
+use sme::program::TileProgram;
 use sme::testgen::{InputMode, Rng, WeightMode, input_vector, random_program, weights};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
-/// The exact product of a tile's weights for a tile-local input.
-type Exact<'a> = dyn Fn(&[u32]) -> Vec<i128> + 'a;
-
-/// Run `prog` on the RTL for `nvec` vectors and compare. Returns vectors run.
+/// Load `prog` and run it on every tile-local vector of `xs`. Each run's
+/// RTL outputs must equal the golden executor's and its cycles the cycle
+/// model's; the golden outputs must equal the reference: the exact product
+/// `x W_tile` of the weights the program holds when the ADC is lossless, the
+/// saturating reference when it is lossy. Returns the RTL outputs per vector
+/// and the cycles of one run.
 fn check_program(
     tile: &mut Tile,
     prog: &TileProgram,
-    rng: &mut Rng,
-    nvec: usize,
-    exact: Option<&Exact>,
-) -> Result<(usize, u64), TestCaseError> {
+    xs: &[Vec<u32>],
+) -> Result<(Vec<Vec<i128>>, u64), TestCaseError> {
     let cfg = tile.config().clone();
     prop_assert!(prog.validate(&cfg).is_ok(), "{:?}", prog.validate(&cfg));
+    let lossless = reference::lossless(&cfg);
+    prop_assert_eq!(lossless, cfg.derived.adc_lossless, "lossless ADC");
+    let wt = tile_weights(&cfg, prog);
+    let model_cycles = golden::cycles(&cfg, prog);
     tile.load_program(prog);
-    for v in 0..nvec {
-        // All-zero and all-max first, then random.
-        let mode = [InputMode::Zero, InputMode::Max, InputMode::Random][v.min(2)];
-        let x = input_vector(&cfg, cfg.params.inputs as usize, rng, mode);
-        let (y, cycles) = tile.execute(&x);
-        let g = golden::execute(&cfg, prog, &x);
+    let mut ys = Vec::new();
+    for (v, x) in xs.iter().enumerate() {
+        let (y, cycles) = tile.execute(x);
+        let g = golden::execute(&cfg, prog, x);
         prop_assert_eq!(&y, &g, "RTL vs golden, vector {}", v);
-        prop_assert_eq!(
-            cycles,
-            golden::cycles(&cfg, prog),
-            "RTL cycles vs cycle model"
-        );
-        if let Some(f) = exact {
-            prop_assert_eq!(&g[..], &f(&x)[..], "golden vs x W");
+        prop_assert_eq!(cycles, model_cycles, "RTL cycles vs cycle model");
+        if lossless {
+            prop_assert_eq!(
+                &g,
+                &product(&wt, x),
+                "golden (= RTL) vs x W_tile, vector {}",
+                v
+            );
+        } else {
+            prop_assert_eq!(
+                &g,
+                &saturating(&cfg, prog, x),
+                "golden (= RTL) vs the saturating reference, vector {}",
+                v
+            );
         }
+        ys.push(y);
     }
-    Ok((nvec, golden::cycles(&cfg, prog)))
+    Ok((ys, model_cycles))
 }
 
 #[test]
-fn rtl_matches_golden_across_the_matrix() {
+fn rtl_matches_golden_and_the_reference_across_the_matrix() {
     let names: Vec<&'static str> = MODELS.iter().map(|m| m.name).collect();
     let per_model: std::cell::RefCell<BTreeMap<&str, usize>> = Default::default();
     let total = Cell::new(0usize);
+    let lossy_layers = Cell::new(0usize);
     let cases = std::env::var("SME_COSIM_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -65,7 +79,7 @@ fn rtl_matches_golden_across_the_matrix() {
     let mut runner = TestRunner::new(Config {
         cases,
         rng_seed: rng_seed(),
-        failure_persistence: None,
+        failure_persistence: regressions("cosim"),
         ..Config::default()
     });
     let strat = (
@@ -87,55 +101,74 @@ fn rtl_matches_golden_across_the_matrix() {
         let mut ran = 0;
         if kind == 3 {
             let prog = random_program(&cfg, &mut rng);
-            ran += check_program(&mut tile, &prog, &mut rng, nvec, None)?.0;
+            let xs: Vec<Vec<u32>> = (0..nvec)
+                .map(|v| input_vector(&cfg, cfg.params.inputs as usize, &mut rng, input_mode(v)))
+                .collect();
+            ran += check_program(&mut tile, &prog, &xs)?.0.len();
         } else {
             let mapper = Mapper::ALL[kind as usize];
             let w = weights(&cfg, &mut rng, WeightMode::ALL[wmode as usize]);
             let lp = map_matrix(&cfg, &w, mapper);
             prop_assert!(lp.validate(&cfg).is_ok());
-            // Run up to two tiles of the layer (index-gathered sparse programs
-            // and dense programs alike); with a lossless ADC each tile's golden
-            // output must equal that tile's share of x W.
+            // The tiles hold exactly W, whatever the ADC.
+            prop_assert_eq!(
+                &layer_weights(&cfg, &lp),
+                &w,
+                "tiles' weights vs W ({})",
+                mapper.name()
+            );
+            // Layer vectors: every tile of the layer runs on its share.
+            let xs: Vec<Vec<u32>> = (0..nvec)
+                .map(|v| input_vector(&cfg, w.rows, &mut rng, input_mode(v)))
+                .collect();
+            let mut sums = vec![vec![0i128; w.cols]; nvec];
             let mut slowest = 0;
-            for mt in lp.tiles.iter().take(2) {
-                let lossless = cfg.derived.adc_lossless;
-                let exact = |xt: &[u32]| -> Vec<i128> {
-                    // Tile-local product of the tile's own weights.
-                    let mut y = golden::execute(&cfg, &mt.program, xt);
-                    if lossless {
-                        let single = sme::program::LayerProgram {
-                            rows: lp.rows,
-                            cols: lp.cols,
-                            tiles: vec![mt.clone()],
-                        };
-                        let mut xl = vec![0u32; lp.rows];
-                        for (i, &r) in mt.input_map.iter().enumerate() {
-                            xl[r as usize] = xt[i];
-                        }
-                        let full = golden::execute_layer(&cfg, &single, &xl);
-                        for (o, &c) in mt.output_map.iter().enumerate() {
-                            y[o] = full[c as usize];
-                        }
+            for (t, mt) in lp.tiles.iter().enumerate() {
+                let xts: Vec<Vec<u32>> = xs.iter().map(|x| lp.tile_inputs(t, x)).collect();
+                let (ys, cycles) = check_program(&mut tile, &mt.program, &xts)?;
+                for (sum, y) in sums.iter_mut().zip(&ys) {
+                    for (o, &c) in mt.output_map.iter().enumerate() {
+                        sum[c as usize] += y[o];
                     }
-                    y
-                };
-                let (n, cycles) =
-                    check_program(&mut tile, &mt.program, &mut rng, nvec, Some(&exact))?;
-                ran += n;
+                }
+                ran += ys.len();
                 slowest = slowest.max(cycles);
+            }
+            // The layer: x W with a lossless ADC (design section 2), else the
+            // saturating reference of the mapped tiles.
+            for (v, x) in xs.iter().enumerate() {
+                let (expect, what) = if cfg.derived.adc_lossless {
+                    (w.matvec(x), "x W")
+                } else {
+                    lossy_layers.set(lossy_layers.get() + 1);
+                    (saturating_layer(&cfg, &lp, x), "the saturating reference")
+                };
+                prop_assert_eq!(
+                    &sums[v],
+                    &expect,
+                    "RTL layer vs {} ({}, vector {})",
+                    what,
+                    mapper.name(),
+                    v
+                );
+                prop_assert_eq!(
+                    &golden::execute_layer(&cfg, &lp, x),
+                    &expect,
+                    "golden layer vs {} ({}, vector {})",
+                    what,
+                    mapper.name(),
+                    v
+                );
             }
             // All tiles ran: the slowest one's RTL cycles are the cost
             // model's cycles per vector.
-            if lp.tiles.len() <= 2 {
-                let isaac = sme::cost::PresetName::Isaac32.preset();
-                prop_assert_eq!(
-                    slowest,
-                    sme::cost::layer_cost(&cfg, &lp, 1, isaac).cycles_per_vector,
-                    "RTL cycles vs cost model ({})",
-                    mapper.name()
-                );
-            }
-            lossless_layer_check(&cfg, &lp, &w, &mut rng);
+            let isaac = sme::cost::PresetName::Isaac32.preset();
+            prop_assert_eq!(
+                slowest,
+                sme::cost::layer_cost(&cfg, &lp, 1, isaac).cycles_per_vector,
+                "RTL cycles vs cost model ({})",
+                mapper.name()
+            );
         }
         *per_model.borrow_mut().entry(name).or_default() += ran;
         total.set(total.get() + ran);
@@ -146,32 +179,22 @@ fn rtl_matches_golden_across_the_matrix() {
     }
     println!("co-simulated vectors per model: {:?}", per_model.borrow());
     println!("co-simulated vectors total: {}", total.get());
+    println!(
+        "lossy layer vectors checked against the saturating reference: {}",
+        lossy_layers.get()
+    );
     for n in &names {
         assert!(
             per_model.borrow().get(n).copied().unwrap_or(0) > 0,
             "model {n} never ran"
         );
     }
+    assert!(lossy_layers.get() > 0, "no lossy config ran a layer");
     assert!(
         total.get() >= 1000,
         "only {} co-simulated vectors (need >= 1000)",
         total.get()
     );
-}
-
-/// With a lossless ADC the whole layer program executes to x W.
-fn lossless_layer_check(
-    cfg: &TileConfig,
-    lp: &sme::program::LayerProgram,
-    w: &WeightMatrix,
-    rng: &mut Rng,
-) {
-    if cfg.derived.adc_lossless {
-        let x: Vec<u32> = (0..w.rows)
-            .map(|_| rng.next_u64() as u32 & cfg.max_act())
-            .collect();
-        assert_eq!(golden::execute_layer(cfg, lp, &x), w.matvec(&x));
-    }
 }
 
 /// Real layers on the default 128x128 tile, in process: the real ONNX

@@ -1,11 +1,9 @@
 //! Every key that a `--json` output holds is documented in docs/json.md.
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-fn sme() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sme"))
-}
+use common::sme;
+use serde_json::Value;
 
 fn doc() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md")).unwrap()

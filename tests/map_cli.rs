@@ -1,32 +1,20 @@
 //! `sme map` end to end: real ONNX model, built-in networks, JSON/CSV output,
 //! bad input, and the packer's distance to the packing bound on ResNet-50.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn sme() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sme"))
-}
-
-fn data(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(rel)
-}
-
-fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("sme-map-{}-{name}", std::process::id()))
-}
+use common::{repo, sme, tmp};
 
 #[test]
 fn map_real_onnx_model_writes_json_and_csv() {
-    let model = data("ppocr_mobile_v2_cls.onnx");
+    let model = repo("data/ppocr_mobile_v2_cls.onnx");
     assert!(
         model.is_file(),
         "{} missing (vendored in data/)",
         model.display()
     );
-    let (json, csv) = (tmp("ppocr.json"), tmp("ppocr.csv"));
+    let dir = tmp("map");
+    let (json, csv) = (dir.path().join("ppocr.json"), dir.path().join("ppocr.csv"));
     let out = sme()
         .args(["map", "--onnx"])
         .arg(&model)
@@ -72,8 +60,6 @@ fn map_real_onnx_model_writes_json_and_csv() {
     assert!(s >= t["bounds"]["cell_crossbars"].as_u64().unwrap());
     let rows = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(rows.lines().count(), 55);
-    std::fs::remove_file(json).unwrap();
-    std::fs::remove_file(csv).unwrap();
 }
 
 #[test]
@@ -95,12 +81,12 @@ fn map_rejects_bad_input() {
         );
     }
     // A file that is not ONNX.
-    let junk = tmp("junk.onnx");
+    let dir = tmp("map-junk");
+    let junk = dir.path().join("junk.onnx");
     std::fs::write(&junk, b"definitely not protobuf \xff\xff\xff").unwrap();
     let out = sme().args(["map", "--onnx"]).arg(&junk).output().unwrap();
     assert!(!out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    std::fs::remove_file(junk).unwrap();
 }
 
 /// The SME packer comes within 5 % of the packing bound on all of ResNet-50.

@@ -2,12 +2,11 @@
 //! and no source, test, script or build file names a path outside the
 //! repository (a clone must pass its tests with nothing beside it).
 
+mod common;
+
+use common::root;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn vendored_data_matches_its_readme() {

@@ -10,40 +10,22 @@
 
 mod common;
 
-use common::rng_seed;
+use common::{cache, regressions, rng_seed, sme, text, tmp};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SME: &str = env!("CARGO_BIN_EXE_sme");
 const ONNX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ppocr_mobile_v2_cls.onnx");
 
-fn cache() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("sme-cache")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::remove_dir_all(&d).ok();
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn sme(args: &[&str]) -> Output {
-    Command::new(SME)
+/// `sme ARGS --cache-dir CACHE`.
+fn run(args: &[&str]) -> Output {
+    sme()
         .args(args)
         .arg("--cache-dir")
         .arg(cache())
         .output()
         .expect("run sme")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 /// The numbers of the final `verify:` line: (vectors, mismatches, rtl, model).
@@ -70,7 +52,7 @@ fn verify_line(stdout: &str) -> (u64, u64, u64, u64) {
 }
 
 fn assert_passes(args: &[&str]) -> String {
-    let o = sme(args);
+    let o = run(args);
     let (out, err) = text(&o);
     assert!(o.status.success(), "sme {args:?} failed:\n{out}\n{err}");
     let (n, k, a, b) = verify_line(&out);
@@ -87,7 +69,7 @@ fn random_programs_on_random_configs() {
     let mut runner = TestRunner::new(Config {
         cases: 4,
         rng_seed: rng_seed(),
-        failure_persistence: None,
+        failure_persistence: regressions("verify"),
         ..Config::default()
     });
     let strat = (
@@ -130,7 +112,7 @@ fn random_programs_on_random_configs() {
                     args.push("--adc-bits=2".into());
                 }
                 let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-                let o = sme(&refs);
+                let o = run(&refs);
                 let (out, err) = text(&o);
                 prop_assert!(o.status.success(), "sme {:?}:\n{}\n{}", refs, out, err);
                 let (n, k, rtl, model) = verify_line(&out);
@@ -145,7 +127,8 @@ fn random_programs_on_random_configs() {
 
 #[test]
 fn real_and_synthetic_layers_match_and_cycles_equal_the_cost_model() {
-    let dir = tmp("verify-layers");
+    let scratch = tmp("verify-layers");
+    let dir = scratch.path();
     let cfg = ["--xbar=16", "--ou=4x4"];
     let cases: Vec<Vec<String>> = [
         "--onnx ONNX --layer Conv@46 --pattern group --k 2",
@@ -229,7 +212,7 @@ fn cache_is_reused() {
         "--vectors=2",
     ];
     assert_passes(&args);
-    let o = sme(&args);
+    let o = run(&args);
     let (_, err) = text(&o);
     assert!(o.status.success());
     assert!(err.contains("reusing cached testbench"), "{err}");
@@ -240,12 +223,12 @@ fn cache_is_reused() {
 /// caught; the tracing build writes a VCD.
 #[test]
 fn standalone_testbench_flow() {
-    let rtl = tmp("tb-rtl");
-    let stims = tmp("tb-stims");
+    let (rtl_dir, stims_dir) = (tmp("tb-rtl"), tmp("tb-stims"));
+    let (rtl, stims) = (rtl_dir.path(), stims_dir.path());
     let cfg = ["--xbar=8", "--ou=4x2", "--xbars=2", "--adc-bits=2"];
     let mut gen_args = vec!["gen", "--tb", "--force", "--out", rtl.to_str().unwrap()];
     gen_args.extend(cfg);
-    let o = Command::new(SME).args(&gen_args).output().unwrap();
+    let o = sme().args(&gen_args).output().unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
     let mut v = vec![
         "verify",
@@ -279,7 +262,7 @@ fn standalone_testbench_flow() {
     assert!(wave.contains("$enddefinitions") && wave.contains("prog_valid_i"));
 
     let check = |r: &Path| {
-        Command::new(SME)
+        sme()
             .args(["check"])
             .arg(stims.join("expected.txt"))
             .arg(r)

@@ -1,12 +1,13 @@
 //! `sme verify` and `sme check` on bad input and without Verilator: clear
 //! errors, non-zero exit. Needs no Verilator (runs in every test build).
 
-use std::process::{Command, Output};
+mod common;
 
-const SME: &str = env!("CARGO_BIN_EXE_sme");
+use common::{repo, sme, tmp};
+use std::process::Output;
 
 fn run(args: &[&str], path: Option<&str>) -> Output {
-    let mut c = Command::new(SME);
+    let mut c = sme();
     c.args(args);
     if let Some(p) = path {
         c.env("PATH", p);
@@ -26,18 +27,18 @@ fn fails_with(args: &[&str], path: Option<&str>, needles: &[&str]) {
 
 #[test]
 fn without_verilator_verify_says_how_to_install_it() {
-    let empty = std::env::temp_dir().join("sme-empty-path");
-    std::fs::create_dir_all(&empty).unwrap();
+    let empty = tmp("empty-path");
     fails_with(
         &["verify", "--xbar", "8", "--ou", "4x4", "--programs", "1"],
-        Some(empty.to_str().unwrap()),
+        Some(empty.path().to_str().unwrap()),
         &["Verilator", "not found", "apt-get install -y verilator"],
     );
 }
 
 #[test]
 fn bad_verify_arguments_are_named() {
-    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ppocr_mobile_v2_cls.onnx");
+    let onnx = repo("data/ppocr_mobile_v2_cls.onnx");
+    let onnx = onnx.to_str().unwrap();
     fails_with(
         &["verify", "--vectors", "0"],
         None,
@@ -65,8 +66,8 @@ fn bad_verify_arguments_are_named() {
         &["--cut `0x5`", "ROWSxCOLS"],
     );
     fails_with(&["verify", "--net", "resnet50"], None, &["--layer"]);
-    let dir = std::env::temp_dir().join(format!("sme-verify-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tmp("verify-cli");
+    let dir = scratch.path();
     let inputs = dir.join("x.csv");
     std::fs::write(&inputs, "1,2,3\n4,999,6\n").unwrap();
     fails_with(
@@ -125,5 +126,4 @@ fn bad_verify_arguments_are_named() {
         None,
         &["rtl cycles 6 != model cycles 5"],
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
