@@ -16,16 +16,10 @@ fn main() {
     let cfg = tile.config().clone();
     let (k, n) = (cfg.params.rows as usize, cfg.params.cols as usize);
     // Random dense weights of one crossbar block: every plane has full op lists.
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut rng = sme::testgen::Rng::new(1);
     let maxw = cfg.max_weight();
     let data = (0..k * n)
-        .map(|_| (next() % (2 * maxw as u64 + 1)) as i32 - maxw as i32)
+        .map(|_| rng.below(2 * maxw as u64 + 1) as i32 - maxw as i32)
         .collect();
     let w = WeightMatrix {
         rows: k,

@@ -38,10 +38,10 @@ mod ffi {
 
 pub use ffi::MODELS;
 
-/// A small deterministic generator for idle-cycle insertion (xorshift64*).
-#[derive(Clone, Debug)]
+/// Idle-cycle insertion on the ports, drawn from the crate's one seedable
+/// generator ([`crate::testgen::Rng`]).
 pub struct IdleGen {
-    state: u64,
+    rng: crate::testgen::Rng,
     /// Probability (in 1/256) of inserting idle cycles before a transaction.
     pub rate: u32,
     /// Maximum idle cycles inserted at once.
@@ -51,34 +51,23 @@ pub struct IdleGen {
 impl IdleGen {
     /// No idle cycles.
     pub fn none() -> IdleGen {
-        IdleGen {
-            state: 1,
-            rate: 0,
-            max: 0,
-        }
+        IdleGen::new(1, 0, 0)
     }
 
     /// Random idle cycles from `seed`.
     pub fn new(seed: u64, rate: u32, max: u32) -> IdleGen {
         IdleGen {
-            state: seed | 1,
+            rng: crate::testgen::Rng::new(seed),
             rate,
             max,
         }
-    }
-
-    fn next(&mut self) -> u64 {
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
     fn cycles(&mut self) -> u32 {
         if self.rate == 0 || self.max == 0 {
             return 0;
         }
-        let r = self.next();
+        let r = self.rng.next_u64();
         if (r & 0xff) as u32 >= self.rate {
             0
         } else {

@@ -7,7 +7,8 @@
 //! layer's rows/columns (tiles of one layer run concurrently; their partial
 //! outputs are summed).
 
-use crate::config::{TileConfig, region};
+use crate::config::TileConfig;
+use crate::iface::region;
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 use std::fmt;
