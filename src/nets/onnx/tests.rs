@@ -132,17 +132,10 @@ fn malformed_files() {
             .to_string()
             .contains("empty")
     );
-    let mut s = 0x1234_5678_9abc_def0u64;
+    let mut rng = crate::testgen::Rng::new(0x1234_5678);
     for len in [1usize, 7, 64, 1000, 100_000] {
         for _ in 0..20 {
-            let v: Vec<u8> = (0..len)
-                .map(|_| {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    s as u8
-                })
-                .collect();
+            let v: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             assert!(parse_onnx(&v, "random").is_err());
         }
     }
@@ -154,13 +147,8 @@ fn mutated_model_never_panics() {
     // Corrupt bytes of the real model: the importer may accept or reject
     // the result, but must not panic or hang.
     let bytes = std::fs::read(model_path()).unwrap();
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut rng = crate::testgen::Rng::new(1);
+    let mut next = || rng.next_u64();
     let (mut ok, mut err) = (0, 0);
     let iters = std::env::var("SME_FUZZ_ITERS")
         .ok()
