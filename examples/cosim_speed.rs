@@ -35,7 +35,7 @@ fn main() {
     let mut cycles = 0;
     for v in 0..nvec {
         let x: Vec<u32> = (0..cfg.params.inputs)
-            .map(|_| next() as u32 & cfg.max_act())
+            .map(|_| rng.next_u64() as u32 & cfg.max_act())
             .collect();
         let (y, c) = tile.execute(&x);
         assert_eq!(y, golden::execute(&cfg, prog, &x), "vector {v}");
