@@ -10,7 +10,7 @@
 
 use crate::config::TileConfig;
 use crate::golden;
-use crate::program::LayerProgram;
+use crate::program::{LayerProgram, TileProgram};
 use serde::Serialize;
 
 /// Energy/area figures of one technology, each with its source.
@@ -156,54 +156,98 @@ impl Cost {
     }
 }
 
-/// Cost of a compiled layer for `vectors` input vectors.
-pub fn layer_cost(cfg: &TileConfig, lp: &LayerProgram, vectors: u64, preset: &Preset) -> Cost {
-    let p = &cfg.params;
-    let steps = cfg.derived.steps as u64;
-    let (mut ops, mut conv, mut drives, mut xbars) = (0u64, 0u64, 0u64, 0u64);
-    for t in &lp.tiles {
-        xbars += t.program.xbars.len() as u64;
-        for xb in &t.program.xbars {
-            ops += xb.ops.len() as u64;
+/// The counts of a layer's tile programs that the cost model reads (a
+/// program's cells never change a count). Tiles add up with [`add_tile`];
+/// two parts of a layer merge with [`merge`]. Counts are u64: a layer's ops
+/// per vector stay far below 2^64 for every tile the config allows.
+///
+/// [`add_tile`]: LayerStats::add_tile
+/// [`merge`]: LayerStats::merge
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayerStats {
+    /// Tiles.
+    pub tiles: u64,
+    /// Physical crossbars.
+    pub xbars: u64,
+    /// OU ops over all crossbars (per activation step).
+    pub ops: u64,
+    /// Valid output entries over all ops (ADC conversions per step).
+    pub conversions: u64,
+    /// Valid input entries over all ops (DAC row drives per step).
+    pub drives: u64,
+    /// Longest op list of any crossbar.
+    pub makespan: u64,
+    /// Cycles per vector of the slowest tile ([`golden::cycles`]).
+    pub cycles_per_vector: u64,
+}
+
+impl LayerStats {
+    /// Count one tile program.
+    pub fn add_tile(&mut self, cfg: &TileConfig, prog: &TileProgram) {
+        self.tiles += 1;
+        self.xbars += prog.xbars.len() as u64;
+        for xb in &prog.xbars {
+            self.ops += xb.ops.len() as u64;
             for op in &xb.ops {
-                conv += op.outputs.iter().filter(|o| o.is_some()).count() as u64;
-                drives += op.inputs.iter().filter(|i| i.is_some()).count() as u64;
+                self.conversions += op.outputs.iter().filter(|o| o.is_some()).count() as u64;
+                self.drives += op.inputs.iter().filter(|i| i.is_some()).count() as u64;
             }
         }
+        self.makespan = self.makespan.max(prog.max_ops() as u64);
+        self.cycles_per_vector = self.cycles_per_vector.max(golden::cycles(cfg, prog));
     }
-    let makespan = lp
-        .tiles
-        .iter()
-        .map(|t| t.program.max_ops() as u64)
-        .max()
-        .unwrap_or(0);
-    let cycles_per_vector = lp
-        .tiles
-        .iter()
-        .map(|t| golden::cycles(cfg, &t.program))
-        .max()
-        .unwrap_or(0);
-    let adc_conversions = conv * steps * vectors;
-    let dac_drives = drives * steps * vectors;
-    let ou_cells = ops * steps * vectors * (p.ou_rows * p.ou_cols) as u64;
-    let energy_pj = adc_conversions as f64 * (preset.adc_energy(p.adc_bits) + preset.shift_add_pj)
-        + dac_drives as f64 * preset.dac_pj_per_bit * p.dac_bits as f64
-        + ou_cells as f64 * preset.cell_read_pj * (p.cell_bits as f64 / 2.0).max(0.5);
-    let per_xbar_area = (p.rows * p.cols) as f64 * preset.cell_um2 * (p.cell_bits as f64 / 2.0)
-        + p.ou_cols as f64 * (preset.adc_area(p.adc_bits) + preset.shift_add_um2)
-        + p.rows as f64 * preset.dac_um2_per_bit * p.dac_bits as f64;
-    Cost {
-        crossbars: xbars,
-        tiles: lp.tiles.len() as u64,
-        ops_per_vector: ops * steps,
-        makespan_ops: makespan,
-        cycles_per_vector,
-        cycles: cycles_per_vector * vectors,
-        adc_conversions,
-        dac_drives,
-        energy_pj,
-        area_um2: xbars as f64 * per_xbar_area,
+
+    /// The stats of two disjoint parts of a layer (tiles run concurrently).
+    pub fn merge(self, o: LayerStats) -> LayerStats {
+        LayerStats {
+            tiles: self.tiles + o.tiles,
+            xbars: self.xbars + o.xbars,
+            ops: self.ops + o.ops,
+            conversions: self.conversions + o.conversions,
+            drives: self.drives + o.drives,
+            makespan: self.makespan.max(o.makespan),
+            cycles_per_vector: self.cycles_per_vector.max(o.cycles_per_vector),
+        }
     }
+
+    /// The cost of `vectors` input vectors. Totals that would not fit 64
+    /// bits saturate at `u64::MAX` (a shape that large is refused on import).
+    pub fn cost(&self, cfg: &TileConfig, vectors: u64, preset: &Preset) -> Cost {
+        let p = &cfg.params;
+        let steps = cfg.derived.steps as u64;
+        let per_run = |n: u64| n.saturating_mul(steps).saturating_mul(vectors);
+        let adc_conversions = per_run(self.conversions);
+        let dac_drives = per_run(self.drives);
+        let ou_cells = per_run(self.ops) as f64 * (p.ou_rows * p.ou_cols) as f64;
+        let energy_pj = adc_conversions as f64
+            * (preset.adc_energy(p.adc_bits) + preset.shift_add_pj)
+            + dac_drives as f64 * preset.dac_pj_per_bit * p.dac_bits as f64
+            + ou_cells * preset.cell_read_pj * (p.cell_bits as f64 / 2.0).max(0.5);
+        let per_xbar_area = (p.rows * p.cols) as f64 * preset.cell_um2 * (p.cell_bits as f64 / 2.0)
+            + p.ou_cols as f64 * (preset.adc_area(p.adc_bits) + preset.shift_add_um2)
+            + p.rows as f64 * preset.dac_um2_per_bit * p.dac_bits as f64;
+        Cost {
+            crossbars: self.xbars,
+            tiles: self.tiles,
+            ops_per_vector: self.ops.saturating_mul(steps),
+            makespan_ops: self.makespan,
+            cycles_per_vector: self.cycles_per_vector,
+            cycles: self.cycles_per_vector.saturating_mul(vectors),
+            adc_conversions,
+            dac_drives,
+            energy_pj,
+            area_um2: self.xbars as f64 * per_xbar_area,
+        }
+    }
+}
+
+/// Cost of a compiled layer for `vectors` input vectors.
+pub fn layer_cost(cfg: &TileConfig, lp: &LayerProgram, vectors: u64, preset: &Preset) -> Cost {
+    let mut s = LayerStats::default();
+    for t in &lp.tiles {
+        s.add_tile(cfg, &t.program);
+    }
+    s.cost(cfg, vectors, preset)
 }
 
 /// Speedup of `x` over `base` at equal crossbar budget: the ratio of

@@ -9,7 +9,7 @@ mod common;
 use common::reference::{self, layer_weights, product, saturating, tile_weights};
 use common::{input_mode, regressions};
 use proptest::prelude::*;
-use sme::compiler::map::{Mapper, bounds, crossbars, map_all, map_matrix};
+use sme::compiler::map::{Mapper, bounds, crossbars, map_all, map_all_stats, map_matrix};
 use sme::config::{TileConfig, TileParams};
 use sme::golden::{execute, execute_layer};
 use sme::program::{Crossbar, Op, TileProgram, WeightMatrix};
@@ -111,10 +111,21 @@ proptest! {
         }
         // The one-pass flow used by `sme map` gives the same programs and bounds.
         let (all, b2) = map_all(&cfg, &w);
+        // The costing path (no cells, slices in parallel, programs dropped)
+        // counts exactly what the programs hold.
+        let (stats, b3) = map_all_stats(&cfg, &w);
         for mapper in Mapper::ALL {
             prop_assert_eq!(&all[mapper], &map_matrix(&cfg, &w, mapper), "{:?}", mapper);
+            let preset = sme::cost::PresetName::Isaac32.preset();
+            prop_assert_eq!(
+                stats[mapper].cost(&cfg, 3, preset),
+                sme::cost::layer_cost(&cfg, &all[mapper], 3, preset),
+                "{:?}",
+                mapper
+            );
         }
         prop_assert_eq!(&b2, &b);
+        prop_assert_eq!(&b3, &b);
         // SME never uses more crossbars than dense, nor than SRE.
         prop_assert!(counts[2] <= counts[0]);
         prop_assert!(counts[2] <= counts[1]);

@@ -21,6 +21,7 @@
 //! of a layer run concurrently; their partial outputs are summed.
 
 use crate::config::TileConfig;
+use crate::cost::LayerStats;
 use crate::program::{Crossbar, LayerProgram, MappedTile, Op, TileProgram, WeightMatrix};
 use serde::{Deserialize, Serialize};
 
@@ -157,11 +158,27 @@ struct Slice<'a> {
     nr: usize,
     c0: usize,
     nc: usize,
+    /// Whether the mapping writes crossbar cells. The cost model reads op
+    /// lists only (a cell never changes a count), so the costing path skips
+    /// them: no per-cell work and no cell memory.
+    cells: bool,
 }
 
 impl Slice<'_> {
     fn at(&self, r: usize, c: usize) -> i32 {
         self.w.data[(self.r0 + r) * self.w.cols + self.c0 + c]
+    }
+
+    /// A new physical crossbar: all-zero cells (when cells are kept), no ops.
+    fn crossbar(&self, cfg: &TileConfig) -> Crossbar {
+        if self.cells {
+            Crossbar::empty(cfg)
+        } else {
+            Crossbar {
+                cells: Vec::new(),
+                ops: Vec::new(),
+            }
+        }
     }
 }
 
@@ -253,21 +270,41 @@ fn squeezed_windows(cfg: &TileConfig, strips: &[Strip]) -> u64 {
 /// Complete the bounds from the squeezed window count.
 fn finish_bounds(cfg: &TileConfig, w: &WeightMatrix, squeezed_windows: u64) -> Bounds {
     let p = &cfg.params;
+    use rayon::prelude::*;
     let nonzero_cells = w
         .data
-        .iter()
+        .par_iter()
         .map(|&v| {
             (0..cfg.derived.slices)
                 .filter(|&pl| cell_of(v, pl, p.cell_bits) != 0)
                 .count() as u64
         })
         .sum::<u64>();
-    let slots = cfg.derived.row_windows as u64 * cfg.derived.col_windows as u64;
-    Bounds {
-        nonzero_cells,
-        cell_crossbars: nonzero_cells.div_ceil((p.rows * p.cols) as u64),
-        squeezed_windows,
-        packing_crossbars: squeezed_windows.div_ceil(slots),
+    Bounds::from_counts(cfg, nonzero_cells, squeezed_windows)
+}
+
+impl Bounds {
+    /// The bounds of a matrix with `nonzero_cells` non-zero cells whose
+    /// squeeze leaves `squeezed_windows` OU windows.
+    pub fn from_counts(cfg: &TileConfig, nonzero_cells: u64, squeezed_windows: u64) -> Bounds {
+        let p = &cfg.params;
+        let slots = cfg.derived.row_windows as u64 * cfg.derived.col_windows as u64;
+        Bounds {
+            nonzero_cells,
+            cell_crossbars: nonzero_cells.div_ceil((p.rows * p.cols) as u64),
+            squeezed_windows,
+            packing_crossbars: squeezed_windows.div_ceil(slots),
+        }
+    }
+
+    /// The bounds of a layer made of independently mapped blocks: counts
+    /// add, and the crossbar bounds are taken over the sums.
+    pub fn combine(cfg: &TileConfig, parts: &[Bounds]) -> Bounds {
+        Bounds::from_counts(
+            cfg,
+            parts.iter().map(|b| b.nonzero_cells).sum(),
+            parts.iter().map(|b| b.squeezed_windows).sum(),
+        )
     }
 }
 
@@ -283,19 +320,28 @@ fn sme_or_sre(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>, sre: &[Crossbar])
     }
 }
 
-fn for_each_slice<'a>(cfg: &TileConfig, w: &'a WeightMatrix, mut f: impl FnMut(Slice<'a>)) {
+/// The tile slices of `w` (at most `inputs` rows by `outputs` columns each),
+/// row blocks outer.
+fn slices<'a>(cfg: &TileConfig, w: &'a WeightMatrix, cells: bool) -> Vec<Slice<'a>> {
     let (si, so) = (cfg.params.inputs as usize, cfg.params.outputs as usize);
-    let mut r0 = 0;
-    while r0 < w.rows {
-        let nr = (w.rows - r0).min(si);
-        let mut c0 = 0;
-        while c0 < w.cols {
-            let nc = (w.cols - c0).min(so);
-            f(Slice { w, r0, nr, c0, nc });
-            c0 += nc;
+    let mut out = Vec::new();
+    for r0 in (0..w.rows).step_by(si) {
+        for c0 in (0..w.cols).step_by(so) {
+            out.push(Slice {
+                w,
+                r0,
+                nr: (w.rows - r0).min(si),
+                c0,
+                nc: (w.cols - c0).min(so),
+                cells,
+            });
         }
-        r0 += nr;
     }
+    out
+}
+
+fn for_each_slice<'a>(cfg: &TileConfig, w: &'a WeightMatrix, f: impl FnMut(Slice<'a>)) {
+    slices(cfg, w, true).into_iter().for_each(f)
 }
 
 /// Ops of one strip placed with its first kept row at physical row window
@@ -322,6 +368,9 @@ fn strip_ops(cfg: &TileConfig, st: &Strip, rw0: u32, cw: u32, out: &mut Vec<Op>)
 
 /// Write a strip's cells into a crossbar at physical row `row0`, column `col0`.
 fn place_cells(cfg: &TileConfig, s: &Slice, st: &Strip, xb: &mut Crossbar, row0: u32, col0: u32) {
+    if !s.cells {
+        return;
+    }
     let cols = cfg.params.cols;
     for (i, &r) in st.rows.iter().enumerate() {
         for c in 0..st.width {
@@ -352,8 +401,8 @@ fn map_dense(cfg: &TileConfig, s: &Slice) -> Vec<Crossbar> {
             let bcols = (s.nc - bc0).min(xc);
             for plane in 0..cfg.derived.slices {
                 for negative in [false, true] {
-                    let mut xb = Crossbar::empty(cfg);
-                    for r in 0..brows {
+                    let mut xb = s.crossbar(cfg);
+                    for r in (0..brows).take_while(|_| s.cells) {
                         for c in 0..bcols {
                             let v = s.at(br0 + r, bc0 + c);
                             if v != 0 && (v < 0) == negative {
@@ -406,7 +455,7 @@ fn map_sre(cfg: &TileConfig, s: &Slice, strips: &[Strip]) -> Vec<Crossbar> {
     for st in order {
         let k = (st.row_block, st.col_block, st.plane, st.negative);
         if key != Some(k) {
-            xbars.push(Crossbar::empty(cfg));
+            xbars.push(s.crossbar(cfg));
             key = Some(k);
         }
         let xb = xbars.last_mut().unwrap();
@@ -435,8 +484,11 @@ fn split_for_ops(cfg: &TileConfig, xbars: Vec<Crossbar>) -> Vec<Crossbar> {
             continue;
         }
         for chunk in xb.ops.chunks(cap) {
-            let mut part = Crossbar::empty(cfg);
-            for op in chunk {
+            let mut part = Crossbar {
+                cells: vec![0; xb.cells.len()],
+                ops: Vec::new(),
+            };
+            for op in chunk.iter().take_while(|_| !xb.cells.is_empty()) {
                 for r in op.row_window * m..((op.row_window + 1) * m).min(p.rows) {
                     for c in op.col_window * g..((op.col_window + 1) * g).min(p.cols) {
                         let i = (r * p.cols + c) as usize;
@@ -593,7 +645,7 @@ fn map_sme(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>) -> Vec<Crossbar> {
             pieces = bp;
         }
     }
-    let mut xbars: Vec<Crossbar> = (0..n).map(|_| Crossbar::empty(cfg)).collect();
+    let mut xbars: Vec<Crossbar> = (0..n).map(|_| s.crossbar(cfg)).collect();
     pieces.sort_unstable();
     for pc in pieces {
         let st = &strips[pc.strip];
@@ -668,6 +720,42 @@ pub fn map_all(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerProgram>, 
             b,
         )
     })
+}
+
+/// What the cost model needs of all three mappings of a matrix, and its
+/// bounds, without keeping any program: slices are mapped in parallel
+/// (rayon) without cells, counted ([`LayerStats`]) and dropped, so memory
+/// stays at a few slices' op lists whatever the layer size. Equal to
+/// counting the programs of [`map_all`] (a property test checks it).
+pub fn map_all_stats(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerStats>, Bounds) {
+    use rayon::prelude::*;
+    let n = cfg.params.xbars as usize;
+    let count = |xbars: Vec<Crossbar>| {
+        let mut st = LayerStats::default();
+        let mut it = xbars.into_iter().peekable();
+        while it.peek().is_some() {
+            let prog = TileProgram {
+                xbars: it.by_ref().take(n).collect(),
+            };
+            st.add_tile(cfg, &prog);
+        }
+        st
+    };
+    let (stats, windows) = slices(cfg, w, false)
+        .into_par_iter()
+        .map(|s| {
+            let strips = squeeze(cfg, &s);
+            let windows = squeezed_windows(cfg, &strips);
+            let sre = map_sre(cfg, &s, &strips);
+            let sme = sme_or_sre(cfg, &s, strips, &sre);
+            let stats = PerMapper([count(map_dense(cfg, &s)), count(sre), count(sme)]);
+            (stats, windows)
+        })
+        .reduce(
+            || (PerMapper::default(), 0),
+            |(a, wa), (b, wb)| (PerMapper::from_fn(|m| a[m].merge(b[m])), wa + wb),
+        );
+    (stats, finish_bounds(cfg, w, windows))
 }
 
 /// Group a slice's crossbars N at a time into tiles.

@@ -2,17 +2,20 @@
 //! (per output channel), project onto the bit-sparse pattern, map with the
 //! three mappers, cost each mapping, and report the bounds.
 //!
-//! Grouped and depthwise convolutions lower to one block-diagonal matrix
-//! (group i's K*K*Cin/groups rows by Cout/groups columns on the diagonal):
-//! the dense mapping pays for every zero off-diagonal block (that is why
-//! these layers fill crossbars poorly), SRE-style and SME squeeze the zeros
-//! out.
+//! Grouped and depthwise convolutions lower per group: consecutive groups
+//! are placed on the diagonal of blocks no larger than one crossbar
+//! ([`blocks`]), and every block is mapped on its own, so neither memory nor
+//! any mapper (the dense baseline included) spends anything on the zeros
+//! between blocks. [`lower`] still builds the whole block-diagonal matrix,
+//! for checks that compare against one `x W` (`sme verify --layer`, which
+//! cuts it to the tile's buffers).
 
-use crate::compiler::map::{Bounds, Mapper, PerMapper, map_all};
+use crate::compiler::map::{Bounds, Mapper, PerMapper, map_all_stats};
 use crate::compiler::pattern::{Pattern, PatternKind, project_int, zero_bit_fraction};
-use crate::compiler::quant::{Granularity, Quantized, dequantize, quantize, sqnr_db};
+use crate::compiler::quant::{Granularity, quantize};
 use crate::config::{Params, TileConfig};
-use crate::cost::{Cost, Preset, PresetName, layer_cost, speedup_equal_budget};
+use crate::cost::LayerStats;
+use crate::cost::{Cost, Preset, PresetName, speedup_equal_budget};
 use crate::nets::{Layer, Network};
 use crate::program::WeightMatrix;
 use crate::progress::Progress;
@@ -81,14 +84,131 @@ pub fn quantize_project(
     w: &[f32],
     pattern: &Pattern,
 ) -> (WeightMatrix, f64) {
+    let (q, sig, err) = quantize_project_parts(cfg, rows, cols, w, pattern);
+    (q, sqnr_from_parts(sig, err))
+}
+
+/// [`quantize_project`], returning the signal and error energies of the
+/// SQNR instead of their ratio (so blocks of a layer can be summed). The
+/// intermediate integer matrix is dropped before the projected one is
+/// returned, and no dequantized copy is made.
+fn quantize_project_parts(
+    cfg: &TileConfig,
+    rows: usize,
+    cols: usize,
+    w: &[f32],
+    pattern: &Pattern,
+) -> (WeightMatrix, f64, f64) {
     let m = cfg.derived.mag_bits;
     let q = quantize(w, rows, cols, m, Granularity::PerChannel);
     let projected = project_int(pattern, &q.w, m);
-    let approx = dequantize(&Quantized {
-        w: projected.clone(),
-        scales: q.scales.clone(),
-    });
-    (projected, sqnr_db(w, &approx))
+    let scales = q.scales;
+    let (mut sig, mut err) = (0.0f64, 0.0f64);
+    for (i, (&r, &v)) in w.iter().zip(&projected.data).enumerate() {
+        let s = if scales.len() == 1 {
+            scales[0]
+        } else {
+            scales[i % cols]
+        };
+        let (r, a) = (r as f64, (v as f32 * s) as f64);
+        sig += r * r;
+        err += (r - a) * (r - a);
+    }
+    (projected, sig, err)
+}
+
+/// `10 log10(sig / err)`, infinite when the error is zero.
+fn sqnr_from_parts(sig: f64, err: f64) -> f64 {
+    if err == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / err).log10()
+    }
+}
+
+/// A block of a layer's lowered matrix: consecutive groups placed on the
+/// diagonal of a matrix no larger than one crossbar (a group larger than a
+/// crossbar is a block of its own). Each block is quantized, projected and
+/// mapped on its own, so no memory or crossbar is ever spent on the zeros
+/// between blocks: memory grows with the weights, not with groups^2, and
+/// the dense (ISAAC-style) baseline packs small groups (depthwise convs)
+/// along crossbar diagonals instead of allocating all-zero crossbars.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    /// Rows (sum of the groups' rows).
+    pub rows: usize,
+    /// Columns (sum of the groups' columns).
+    pub cols: usize,
+    /// Row-major `rows x cols` matrix, zero outside the groups.
+    pub data: Vec<f32>,
+    /// The groups: `(row0, col0, rows, cols)` inside the block.
+    pub groups: Vec<(usize, usize, usize, usize)>,
+}
+
+/// The blocks of a layer (one for a dense conv or FC layer).
+pub fn blocks(cfg: &TileConfig, layer: &Layer) -> Vec<Block> {
+    let (xr, xc) = (cfg.params.rows as usize, cfg.params.cols as usize);
+    let mut mats = layer.matrices();
+    if mats.len() == 1 {
+        let m = mats.pop().expect("one matrix");
+        return vec![Block {
+            rows: m.rows,
+            cols: m.cols,
+            groups: vec![(0, 0, m.rows, m.cols)],
+            data: m.data,
+        }];
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < mats.len() {
+        // Take groups while the block stays within one crossbar.
+        let (mut rows, mut cols, mut j) = (0, 0, i);
+        while j < mats.len() && (j == i || (rows + mats[j].rows <= xr && cols + mats[j].cols <= xc))
+        {
+            rows += mats[j].rows;
+            cols += mats[j].cols;
+            j += 1;
+        }
+        let mut data = vec![0f32; rows * cols];
+        let mut groups = Vec::with_capacity(j - i);
+        let (mut r0, mut c0) = (0, 0);
+        for m in &mats[i..j] {
+            for r in 0..m.rows {
+                data[(r0 + r) * cols + c0..][..m.cols]
+                    .copy_from_slice(&m.data[r * m.cols..][..m.cols]);
+            }
+            groups.push((r0, c0, m.rows, m.cols));
+            r0 += m.rows;
+            c0 += m.cols;
+        }
+        out.push(Block {
+            rows,
+            cols,
+            data,
+            groups,
+        });
+        i = j;
+    }
+    out
+}
+
+/// Zero magnitude bits and weights inside the groups of a block.
+fn zero_bits_in_groups(
+    q: &WeightMatrix,
+    groups: &[(usize, usize, usize, usize)],
+    mag_bits: u32,
+) -> (u64, u64) {
+    let mask = (1u32 << mag_bits) - 1;
+    let (mut ones, mut n) = (0u64, 0u64);
+    for &(r0, c0, rows, cols) in groups {
+        for r in r0..r0 + rows {
+            for &v in &q.data[r * q.cols + c0..][..cols] {
+                ones += (v.unsigned_abs() & mask).count_ones() as u64;
+            }
+        }
+        n += (rows * cols) as u64;
+    }
+    (n * mag_bits as u64 - ones, n)
 }
 
 /// Compile one layer under all three mappers.
@@ -98,9 +218,75 @@ pub fn compile_layer(
     pattern: &Pattern,
     preset: &Preset,
 ) -> LayerReport {
-    let (rows, cols, w) = lower(layer);
-    let (q, sqnr) = quantize_project(cfg, rows, cols, &w, pattern);
-    report_matrix(cfg, layer, &q, sqnr, preset)
+    compile_blocks(cfg, layer, blocks(cfg, layer), pattern, preset)
+}
+
+/// Compile a layer given as its blocks (see [`blocks`]).
+fn compile_blocks(
+    cfg: &TileConfig,
+    layer: &Layer,
+    blocks: Vec<Block>,
+    pattern: &Pattern,
+    preset: &Preset,
+) -> LayerReport {
+    use rayon::prelude::*;
+    struct Part {
+        stats: PerMapper<LayerStats>,
+        bounds: Bounds,
+        sig: f64,
+        err: f64,
+        zero_bits: u64,
+        weights: u64,
+    }
+    let mag = cfg.derived.mag_bits;
+    let (rows, cols) = (
+        blocks.iter().map(|b| b.rows).sum(),
+        blocks.iter().map(|b| b.cols).sum(),
+    );
+    let parts: Vec<Part> = blocks
+        .into_par_iter()
+        .map(|b| {
+            let (q, sig, err) = quantize_project_parts(cfg, b.rows, b.cols, &b.data, pattern);
+            drop(b.data);
+            let (zero_bits, weights) = zero_bits_in_groups(&q, &b.groups, mag);
+            let (stats, bounds) = map_all_stats(cfg, &q);
+            Part {
+                stats,
+                bounds,
+                sig,
+                err,
+                zero_bits,
+                weights,
+            }
+        })
+        .collect();
+    let stats = parts
+        .iter()
+        .fold(PerMapper::<LayerStats>::default(), |a, p| {
+            PerMapper::from_fn(|m| a[m].merge(p.stats[m]))
+        });
+    let bounds: Vec<Bounds> = parts.iter().map(|p| p.bounds.clone()).collect();
+    let (sig, err) = parts
+        .iter()
+        .fold((0.0, 0.0), |(s, e), p| (s + p.sig, e + p.err));
+    let (zero_bits, weights) = parts
+        .iter()
+        .fold((0, 0), |(z, n), p| (z + p.zero_bits, n + p.weights));
+    let zero_bit_fraction = if weights == 0 {
+        0.0
+    } else {
+        zero_bits as f64 / (weights * mag as u64) as f64
+    };
+    finish_report(
+        cfg,
+        layer,
+        (rows, cols),
+        stats,
+        Bounds::combine(cfg, &bounds),
+        sqnr_from_parts(sig, err),
+        zero_bit_fraction,
+        preset,
+    )
 }
 
 /// Map an already quantized matrix of `layer` and cost it.
@@ -111,27 +297,42 @@ pub fn report_matrix(
     sqnr: f64,
     preset: &Preset,
 ) -> LayerReport {
+    let (stats, b) = map_all_stats(cfg, q);
+    let zero = zero_bit_fraction(q, cfg.derived.mag_bits);
+    finish_report(cfg, layer, (q.rows, q.cols), stats, b, sqnr, zero, preset)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_report(
+    cfg: &TileConfig,
+    layer: &Layer,
+    (rows, cols): (usize, usize),
+    stats: PerMapper<LayerStats>,
+    b: Bounds,
+    sqnr: f64,
+    zero_bit_fraction: f64,
+    preset: &Preset,
+) -> LayerReport {
     let vectors = layer.vectors as u64;
-    let (programs, b) = map_all(cfg, q);
-    let cost = programs.map(|_, lp| layer_cost(cfg, lp, vectors, preset));
+    let cost = stats.map(|_, s| s.cost(cfg, vectors, preset));
     let sme_xbars = cost[Mapper::Sme].crossbars;
     let per_vec = cfg.derived.steps as u64 * b.squeezed_windows.div_ceil(sme_xbars.max(1))
         + cfg.derived.latency as u64;
     LayerReport {
         name: layer.name.clone(),
         kind: format!("{:?}", layer.kind).to_lowercase(),
-        rows: q.rows,
-        cols: q.cols,
+        rows,
+        cols,
         groups: layer.groups,
         vectors,
         weights: layer.num_weights() as u64,
         sqnr_db: sqnr,
-        zero_bit_fraction: zero_bit_fraction(q, cfg.derived.mag_bits),
+        zero_bit_fraction,
         cost,
         cycle_bound: if b.squeezed_windows == 0 {
             0
         } else {
-            vectors * per_vec
+            vectors.saturating_mul(per_vec)
         },
         bounds: b,
     }
@@ -304,11 +505,15 @@ pub fn map_network(
             // Integer weights are mapped as they are (no float reference:
             // SQNR is NaN, null in JSON).
             Some(ms) => report_matrix(cfg, layer, &ms[i], f64::NAN, preset),
-            None => compile_layer(cfg, layer, &req.pattern, preset),
+            None => {
+                let b = blocks(cfg, layer);
+                // The lowered blocks hold the weights now; free the layer's
+                // copy before quantizing (memory stays at one copy plus
+                // the integer matrix of the layer being compiled).
+                layer.weights = Vec::new();
+                compile_blocks(cfg, layer, b, &req.pattern, preset)
+            }
         });
-        if synthetic {
-            layer.weights = Vec::new();
-        }
         progress.inc(1);
     }
     progress.finish();
@@ -327,5 +532,76 @@ pub fn map_network(
         totals: Totals::of(&layers),
         layers,
         warnings: net.warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nets::{LayerKind, synthesize};
+
+    fn depthwise(channels: usize, k: usize) -> Layer {
+        let mut l = Layer {
+            name: "dw".into(),
+            kind: LayerKind::Depthwise,
+            in_ch: channels,
+            out_ch: channels,
+            kh: k,
+            kw: k,
+            groups: channels,
+            vectors: 4,
+            weights: Vec::new(),
+        };
+        synthesize(&mut l, 3);
+        l
+    }
+
+    #[test]
+    fn blocks_put_groups_on_the_diagonal_within_one_crossbar() {
+        let cfg = TileConfig::default_config();
+        let l = depthwise(40, 3);
+        let bs = blocks(&cfg, &l);
+        // 9 rows per group: 14 groups fill 126 of 128 rows.
+        assert_eq!(
+            bs.iter().map(|b| b.groups.len()).collect::<Vec<_>>(),
+            [14, 14, 12]
+        );
+        let mats = l.matrices();
+        let mut g = 0;
+        for b in &bs {
+            assert!(b.rows <= 128 && b.cols <= 128);
+            for &(r0, c0, rows, cols) in &b.groups {
+                for r in 0..rows {
+                    for c in 0..cols {
+                        assert_eq!(b.data[(r0 + r) * b.cols + c0 + c], mats[g].at(r, c));
+                    }
+                }
+                g += 1;
+            }
+            // Everything off the groups is zero.
+            let inside: usize = b.groups.iter().map(|&(_, _, r, c)| r * c).sum();
+            let nonzero = b.data.iter().filter(|&&v| v != 0.0).count();
+            assert!(nonzero <= inside);
+        }
+        assert_eq!(g, 40);
+    }
+
+    /// A 16,384-channel depthwise 1x1 conv lowered block-diagonally would
+    /// need 16384^2 floats (1 GiB) and far more for its programs; per block
+    /// it is 128 blocks of 128x128, and the dense baseline spends one
+    /// crossbar per block, plane and sign, never one on a zero block.
+    #[test]
+    fn a_huge_depthwise_layer_maps_per_block() {
+        let cfg = TileConfig::default_config();
+        let l = depthwise(16384, 1);
+        let bs = blocks(&cfg, &l);
+        assert_eq!(bs.len(), 128);
+        let elems: usize = bs.iter().map(|b| b.data.len()).sum();
+        assert_eq!(elems, 128 * 128 * 128);
+        let r = compile_layer(&cfg, &l, &Pattern::KHot { k: 2 }, &crate::cost::ISAAC_32NM);
+        let planes_signs = cfg.derived.slices as u64 * 2;
+        assert!(r.cost[Mapper::Dense].crossbars <= 128 * planes_signs);
+        assert!(r.cost[Mapper::Sme].crossbars <= r.cost[Mapper::Dense].crossbars);
+        assert_eq!((r.rows, r.cols, r.weights), (16384, 16384, 16384));
     }
 }
