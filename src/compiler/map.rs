@@ -748,7 +748,7 @@ pub fn map_all_stats(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerStat
             let windows = squeezed_windows(cfg, &strips);
             let sre = map_sre(cfg, &s, &strips);
             let sme = sme_or_sre(cfg, &s, strips, &sre);
-            let stats = PerMapper([count(map_dense(cfg, &s)), count(sre), count(sme)]);
+            let stats = PerMapper([dense_stats(cfg, &s), count(sre), count(sme)]);
             (stats, windows)
         })
         .reduce(
@@ -756,6 +756,69 @@ pub fn map_all_stats(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerStat
             |(a, wa), (b, wb)| (PerMapper::from_fn(|m| a[m].merge(b[m])), wa + wb),
         );
     (stats, finish_bounds(cfg, w, windows))
+}
+
+/// The [`LayerStats`] of the dense mapping of a slice, from its geometry
+/// alone: the op lists [`map_dense`] builds (every OU window of every
+/// logical crossbar, spilled into crossbars of at most `ops` ops, grouped N
+/// at a time into tiles), counted without building them. The property test
+/// that compares [`map_all_stats`] with the programs of [`map_all`] keeps the
+/// two equal.
+fn dense_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
+    let p = &cfg.params;
+    let (xr, xc, m, g) = (
+        p.rows as usize,
+        p.cols as usize,
+        p.ou_rows as usize,
+        p.ou_cols as usize,
+    );
+    let (cap, n) = (p.ops as usize, p.xbars as usize);
+    // Per physical crossbar: (ops, valid outputs, valid inputs), in the
+    // order map_dense emits them.
+    let mut xbars: Vec<(u64, u64, u64)> = Vec::new();
+    for rb in 0..s.nr.div_ceil(xr) {
+        let brows = (s.nr - rb * xr).min(xr);
+        for cb in 0..s.nc.div_ceil(xc) {
+            let bcols = (s.nc - cb * xc).min(xc);
+            let (nrw, ncw) = (brows.div_ceil(m), bcols.div_ceil(g));
+            for _ in 0..cfg.derived.slices * 2 {
+                if nrw * ncw == 0 {
+                    xbars.push((0, 0, 0));
+                    continue;
+                }
+                let mut cur = (0u64, 0u64, 0u64);
+                for rw in 0..nrw {
+                    let drives = (brows - rw * m).min(m) as u64;
+                    for cw in 0..ncw {
+                        if cur.0 as usize == cap {
+                            xbars.push(cur);
+                            cur = (0, 0, 0);
+                        }
+                        cur.0 += 1;
+                        cur.1 += (bcols - cw * g).min(g) as u64;
+                        cur.2 += drives;
+                    }
+                }
+                xbars.push(cur);
+            }
+        }
+    }
+    let steps = cfg.derived.steps as u64;
+    let latency = cfg.derived.latency as u64;
+    let mut st = LayerStats::default();
+    for tile in xbars.chunks(n) {
+        let max_ops = tile.iter().map(|x| x.0).max().unwrap_or(0);
+        st = st.merge(LayerStats {
+            tiles: 1,
+            xbars: tile.len() as u64,
+            ops: tile.iter().map(|x| x.0).sum(),
+            conversions: tile.iter().map(|x| x.1).sum(),
+            drives: tile.iter().map(|x| x.2).sum(),
+            makespan: max_ops,
+            cycles_per_vector: steps * max_ops + latency,
+        });
+    }
+    st
 }
 
 /// Group a slice's crossbars N at a time into tiles.

@@ -495,27 +495,34 @@ pub fn map_network(
         net.layers.truncate(n);
     }
     progress.start("mapping", Some(net.layers.len() as u64));
-    let mut layers = Vec::with_capacity(net.layers.len());
-    for (i, layer) in net.layers.iter_mut().enumerate() {
-        progress.message(&layer.name);
-        if synthetic {
-            crate::nets::synthesize(layer, req.seed.wrapping_add(i as u64));
-        }
-        layers.push(match &ints {
-            // Integer weights are mapped as they are (no float reference:
-            // SQNR is NaN, null in JSON).
-            Some(ms) => report_matrix(cfg, layer, &ms[i], f64::NAN, preset),
-            None => {
-                let b = blocks(cfg, layer);
-                // The lowered blocks hold the weights now; free the layer's
-                // copy before quantizing (memory stays at one copy plus
-                // the integer matrix of the layer being compiled).
-                layer.weights = Vec::new();
-                compile_blocks(cfg, layer, b, &req.pattern, preset)
+    // Layers are independent: compiled in parallel (rayon), reported in
+    // order. Synthetic weights depend only on the seed and the layer index.
+    use rayon::prelude::*;
+    let layers: Vec<LayerReport> = net
+        .layers
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, layer)| {
+            progress.message(&layer.name);
+            if synthetic {
+                crate::nets::synthesize(layer, req.seed.wrapping_add(i as u64));
             }
-        });
-        progress.inc(1);
-    }
+            let r = match &ints {
+                // Integer weights are mapped as they are (no float
+                // reference: SQNR is NaN, null in JSON).
+                Some(ms) => report_matrix(cfg, layer, &ms[i], f64::NAN, preset),
+                None => {
+                    let b = blocks(cfg, layer);
+                    // The lowered blocks hold the weights now; free the
+                    // layer's copy before quantizing.
+                    layer.weights = Vec::new();
+                    compile_blocks(cfg, layer, b, &req.pattern, preset)
+                }
+            };
+            progress.inc(1);
+            r
+        })
+        .collect();
     progress.finish();
     NetworkReport {
         network: net.name,

@@ -310,9 +310,10 @@ pub fn project_int(p: &Pattern, w: &WeightMatrix, mag_bits: u32) -> WeightMatrix
         Pattern::Group { k, m, g } => return project_int_group(w, k, m, g, mag_bits),
     };
     let t = KHotTable::get(k, mag_bits);
+    use rayon::prelude::*;
     let data = w
         .data
-        .iter()
+        .par_iter()
         .map(|&v| with_sign(v < 0, t.nearest[v.unsigned_abs().min(max) as usize] as u32))
         .collect();
     WeightMatrix {

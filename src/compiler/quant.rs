@@ -87,22 +87,38 @@ pub fn quantize(
             vec![scale_for(amax)]
         }
         Granularity::PerChannel => {
-            let mut amax = vec![0.0f32; cols];
-            for row in w.chunks_exact(cols.max(1)).take(rows) {
-                for (a, &x) in amax.iter_mut().zip(row) {
-                    *a = a.max(x.abs());
-                }
-            }
+            use rayon::prelude::*;
+            // Column maxima over row chunks in parallel (max is exact in
+            // any order).
+            let chunk_rows = (1 << 16) / cols.max(1) + 1;
+            let amax = w
+                .par_chunks(chunk_rows * cols.max(1))
+                .map(|part| {
+                    let mut amax = vec![0.0f32; cols];
+                    for row in part.chunks_exact(cols.max(1)) {
+                        for (a, &x) in amax.iter_mut().zip(row) {
+                            *a = a.max(x.abs());
+                        }
+                    }
+                    amax
+                })
+                .reduce(
+                    || vec![0.0f32; cols],
+                    |a, b| a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect(),
+                );
             amax.into_iter().map(scale_for).collect()
         }
     };
-    let mut data = Vec::with_capacity(w.len());
-    for (i, &x) in w.iter().enumerate() {
-        let s = scale_of(&scales, i % cols) as f64;
-        // f64::round rounds half away from zero.
-        let q = (x as f64 / s).round().clamp(-qmax, qmax);
-        data.push(q as i32);
-    }
+    use rayon::prelude::*;
+    let data = w
+        .par_iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let s = scale_of(&scales, i % cols) as f64;
+            // f64::round rounds half away from zero.
+            (x as f64 / s).round().clamp(-qmax, qmax) as i32
+        })
+        .collect();
     Quantized {
         w: WeightMatrix { rows, cols, data },
         scales,
