@@ -748,7 +748,7 @@ pub fn map_all_stats(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerStat
             let windows = squeezed_windows(cfg, &strips);
             let sre = map_sre(cfg, &s, &strips);
             let sme = sme_or_sre(cfg, &s, strips, &sre);
-            let stats = PerMapper([dense_stats(cfg, &s), count(sre), count(sme)]);
+            let stats = PerMapper([dense_slice_stats(cfg, &s), count(sre), count(sme)]);
             (stats, windows)
         })
         .reduce(
@@ -764,7 +764,7 @@ pub fn map_all_stats(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerStat
 /// at a time into tiles), counted without building them. The property test
 /// that compares [`map_all_stats`] with the programs of [`map_all`] keeps the
 /// two equal.
-fn dense_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
+fn dense_slice_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
     let p = &cfg.params;
     let (xr, xc, m, g) = (
         p.rows as usize,
@@ -819,6 +819,15 @@ fn dense_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
         });
     }
     st
+}
+
+/// The [`LayerStats`] of the dense mapping of a whole matrix (equal to
+/// counting [`map_matrix`]`(.., Mapper::Dense)`).
+pub fn dense_stats(cfg: &TileConfig, w: &WeightMatrix) -> LayerStats {
+    slices(cfg, w, false)
+        .iter()
+        .map(|s| dense_slice_stats(cfg, s))
+        .fold(LayerStats::default(), LayerStats::merge)
 }
 
 /// Group a slice's crossbars N at a time into tiles.

@@ -10,7 +10,7 @@
 //! for checks that compare against one `x W` (`sme verify --layer`, which
 //! cuts it to the tile's buffers).
 
-use crate::compiler::map::{Bounds, Mapper, PerMapper, map_all_stats};
+use crate::compiler::map::{Bounds, Mapper, PerMapper, dense_stats, map_all_stats};
 use crate::compiler::pattern::{Pattern, PatternKind, project_int, zero_bit_fraction};
 use crate::compiler::quant::{Granularity, quantize};
 use crate::config::{Params, TileConfig};
@@ -231,8 +231,7 @@ fn compile_blocks(
 ) -> LayerReport {
     use rayon::prelude::*;
     struct Part {
-        stats: PerMapper<LayerStats>,
-        bounds: Bounds,
+        q: WeightMatrix,
         sig: f64,
         err: f64,
         zero_bits: u64,
@@ -249,10 +248,8 @@ fn compile_blocks(
             let (q, sig, err) = quantize_project_parts(cfg, b.rows, b.cols, &b.data, pattern);
             drop(b.data);
             let (zero_bits, weights) = zero_bits_in_groups(&q, &b.groups, mag);
-            let (stats, bounds) = map_all_stats(cfg, &q);
             Part {
-                stats,
-                bounds,
+                q,
                 sig,
                 err,
                 zero_bits,
@@ -260,12 +257,36 @@ fn compile_blocks(
             }
         })
         .collect();
-    let stats = parts
-        .iter()
-        .fold(PerMapper::<LayerStats>::default(), |a, p| {
-            PerMapper::from_fn(|m| a[m].merge(p.stats[m]))
-        });
-    let bounds: Vec<Bounds> = parts.iter().map(|p| p.bounds.clone()).collect();
+    let (stats, bounds) = if parts.len() == 1 {
+        map_all_stats(cfg, &parts[0].q)
+    } else {
+        // The dense (ISAAC-style) mapper maps every crossbar-sized block on
+        // its own: groups packed along crossbar diagonals, no crossbar for
+        // a zero block. SRE-style and SME squeeze zeros out anyway, so they
+        // map the blocks stacked block-diagonally into tile-slice-sized
+        // matrices (at most inputs x outputs), where strips and packing
+        // can span groups.
+        let dense = parts
+            .par_iter()
+            .map(|p| dense_stats(cfg, &p.q))
+            .reduce(LayerStats::default, LayerStats::merge);
+        let slabs = stack(cfg, parts.iter().map(|p| &p.q));
+        let (mut stats, bounds) = slabs
+            .par_iter()
+            .map(|w| {
+                let (s, b) = map_all_stats(cfg, w);
+                (s, vec![b])
+            })
+            .reduce(
+                || (PerMapper::default(), Vec::new()),
+                |(a, mut ba), (b, bb)| {
+                    ba.extend(bb);
+                    (PerMapper::from_fn(|m| a[m].merge(b[m])), ba)
+                },
+            );
+        stats[Mapper::Dense] = dense;
+        (stats, Bounds::combine(cfg, &bounds))
+    };
     let (sig, err) = parts
         .iter()
         .fold((0.0, 0.0), |(s, e), p| (s + p.sig, e + p.err));
@@ -282,11 +303,54 @@ fn compile_blocks(
         layer,
         (rows, cols),
         stats,
-        Bounds::combine(cfg, &bounds),
+        bounds,
         sqnr_from_parts(sig, err),
         zero_bit_fraction,
         preset,
     )
+}
+
+/// Consecutive blocks stacked block-diagonally into matrices of at most
+/// `inputs` rows by `outputs` columns (one tile slice each; a block larger
+/// than that stays alone).
+fn stack<'a>(
+    cfg: &TileConfig,
+    blocks: impl Iterator<Item = &'a WeightMatrix>,
+) -> Vec<WeightMatrix> {
+    let (si, so) = (cfg.params.inputs as usize, cfg.params.outputs as usize);
+    let mut out = Vec::new();
+    let mut group: Vec<&WeightMatrix> = Vec::new();
+    let flush = |group: &mut Vec<&WeightMatrix>, out: &mut Vec<WeightMatrix>| {
+        if group.is_empty() {
+            return;
+        }
+        let rows: usize = group.iter().map(|w| w.rows).sum();
+        let cols: usize = group.iter().map(|w| w.cols).sum();
+        let mut data = vec![0i32; rows * cols];
+        let (mut r0, mut c0) = (0, 0);
+        for w in group.iter() {
+            for r in 0..w.rows {
+                data[(r0 + r) * cols + c0..][..w.cols]
+                    .copy_from_slice(&w.data[r * w.cols..][..w.cols]);
+            }
+            r0 += w.rows;
+            c0 += w.cols;
+        }
+        out.push(WeightMatrix { rows, cols, data });
+        group.clear();
+    };
+    let (mut rows, mut cols) = (0, 0);
+    for w in blocks {
+        if !group.is_empty() && (rows + w.rows > si || cols + w.cols > so) {
+            flush(&mut group, &mut out);
+            (rows, cols) = (0, 0);
+        }
+        rows += w.rows;
+        cols += w.cols;
+        group.push(w);
+    }
+    flush(&mut group, &mut out);
+    out
 }
 
 /// Map an already quantized matrix of `layer` and cost it.
