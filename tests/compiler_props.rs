@@ -9,7 +9,10 @@ mod common;
 use common::reference::{self, layer_weights, product, saturating, tile_weights};
 use common::{input_mode, regressions};
 use proptest::prelude::*;
-use sme::compiler::map::{Mapper, bounds, crossbars, map_all, map_all_stats, map_matrix};
+use sme::compiler::map::{
+    Mapper, Objective, bounds, crossbars, map_all, map_all_stats, map_all_stats_with, map_all_with,
+    map_matrix,
+};
 use sme::config::{TileConfig, TileParams};
 use sme::golden::{execute, execute_layer};
 use sme::program::{Crossbar, Op, TileProgram, WeightMatrix};
@@ -126,6 +129,24 @@ proptest! {
         }
         prop_assert_eq!(&b2, &b);
         prop_assert_eq!(&b3, &b);
+        // Workload grouping: the same tiles, each spread over its crossbars,
+        // computes the same x W, never takes more cycles per vector, and
+        // the costing path counts exactly what the programs hold.
+        let (balanced, _) = map_all_with(&cfg, &w, Objective::Balanced);
+        let (bstats, _) = map_all_stats_with(&cfg, &w, Objective::Balanced);
+        let preset = sme::cost::PresetName::Isaac32.preset();
+        for mapper in Mapper::ALL {
+            let lp = &balanced[mapper];
+            prop_assert!(lp.validate(&cfg).is_ok(), "balanced {:?}: {:?}", mapper, lp.validate(&cfg));
+            prop_assert_eq!(&execute_layer(&cfg, lp, &x), &expect, "balanced {:?}", mapper);
+            let (bc, cc) = (
+                sme::cost::layer_cost(&cfg, lp, 1, preset),
+                sme::cost::layer_cost(&cfg, &all[mapper], 1, preset),
+            );
+            prop_assert_eq!(bc.tiles, cc.tiles);
+            prop_assert!(bc.cycles_per_vector <= cc.cycles_per_vector, "{:?}", mapper);
+            prop_assert_eq!(bstats[mapper].cost(&cfg, 1, preset), bc, "{:?}", mapper);
+        }
         // SME never uses more crossbars than dense, nor than SRE.
         prop_assert!(counts[2] <= counts[0]);
         prop_assert!(counts[2] <= counts[1]);

@@ -3,7 +3,7 @@
 
 use super::output::Outputs;
 use super::{Bar, ConfigArgs, PatternArgs};
-use crate::compiler::map::Mapper;
+use crate::compiler::map::{Mapper, Objective};
 use crate::compiler::network::{MapInput, MapRequest, NetworkReport, map_network};
 use crate::cost::{PresetName, speedup_equal_budget};
 use crate::nets::Source;
@@ -40,6 +40,11 @@ pub struct MapArgs {
     /// Energy/area preset.
     #[arg(long, value_enum, default_value_t = PresetName::Isaac32)]
     pub preset: PresetName,
+    /// What the mappers optimize inside a tile: fewest crossbars, or the
+    /// tile's windows spread over all its crossbars (shortest op lists,
+    /// same tiles).
+    #[arg(long, value_enum, default_value_t = Objective::Crossbars)]
+    pub objective: Objective,
     /// Write the full report as JSON (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -107,6 +112,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
         pattern,
         seed: a.seed,
         preset: a.preset,
+        objective: a.objective,
         layers: a.layers,
     };
     let rep = map_network(&cfg, input, &req, &Bar::new("layers"));

@@ -114,6 +114,23 @@ impl<T: Serialize> Serialize for PerMapper<T> {
     }
 }
 
+/// What the mappers optimize inside a tile, once the tile count is fixed
+/// (the tile is what a chip allocates).
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// Fewest crossbars: windows packed into as few crossbars as possible;
+    /// a tile's other crossbars stay empty.
+    #[default]
+    Crossbars,
+    /// Workload grouping: every tile's op lists spread over all N crossbars
+    /// of the tile, so its longest op list (its cycles) is as short as
+    /// contiguous splits of the lists allow. Same tiles, more crossbars.
+    Balanced,
+}
+
 /// Bounds of DESIGN section 4 step 8 for one weight matrix.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bounds {
@@ -162,6 +179,8 @@ struct Slice<'a> {
     /// lists only (a cell never changes a count), so the costing path skips
     /// them: no per-cell work and no cell memory.
     cells: bool,
+    /// What to optimize inside a tile.
+    objective: Objective,
 }
 
 impl Slice<'_> {
@@ -252,7 +271,7 @@ fn squeeze(cfg: &TileConfig, s: &Slice) -> Vec<Strip> {
 /// The bounds of a whole weight matrix under `cfg`.
 pub fn bounds(cfg: &TileConfig, w: &WeightMatrix) -> Bounds {
     let mut windows = 0;
-    for_each_slice(cfg, w, |s| {
+    for_each_slice(cfg, w, Objective::Crossbars, |s| {
         windows += squeezed_windows(cfg, &squeeze(cfg, &s))
     });
     finish_bounds(cfg, w, windows)
@@ -322,7 +341,12 @@ fn sme_or_sre(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>, sre: &[Crossbar])
 
 /// The tile slices of `w` (at most `inputs` rows by `outputs` columns each),
 /// row blocks outer.
-fn slices<'a>(cfg: &TileConfig, w: &'a WeightMatrix, cells: bool) -> Vec<Slice<'a>> {
+fn slices<'a>(
+    cfg: &TileConfig,
+    w: &'a WeightMatrix,
+    cells: bool,
+    objective: Objective,
+) -> Vec<Slice<'a>> {
     let (si, so) = (cfg.params.inputs as usize, cfg.params.outputs as usize);
     let mut out = Vec::new();
     for r0 in (0..w.rows).step_by(si) {
@@ -334,14 +358,20 @@ fn slices<'a>(cfg: &TileConfig, w: &'a WeightMatrix, cells: bool) -> Vec<Slice<'
                 c0,
                 nc: (w.cols - c0).min(so),
                 cells,
+                objective,
             });
         }
     }
     out
 }
 
-fn for_each_slice<'a>(cfg: &TileConfig, w: &'a WeightMatrix, f: impl FnMut(Slice<'a>)) {
-    slices(cfg, w, true).into_iter().for_each(f)
+fn for_each_slice<'a>(
+    cfg: &TileConfig,
+    w: &'a WeightMatrix,
+    objective: Objective,
+    f: impl FnMut(Slice<'a>),
+) {
+    slices(cfg, w, true, objective).into_iter().for_each(f)
 }
 
 /// Ops of one strip placed with its first kept row at physical row window
@@ -471,8 +501,14 @@ fn map_sre(cfg: &TileConfig, s: &Slice, strips: &[Strip]) -> Vec<Crossbar> {
 /// spilled into several physical crossbars, each holding at most `ops` of
 /// its ops and only the cells of the windows those ops read.
 fn split_for_ops(cfg: &TileConfig, xbars: Vec<Crossbar>) -> Vec<Crossbar> {
+    split_cap(cfg, xbars, cfg.params.ops as usize)
+}
+
+/// Split every crossbar with more than `cap` ops into contiguous pieces of
+/// at most `cap` ops, each a crossbar holding only the cells of the windows
+/// its ops read. Crossbars within the cap are kept as they are.
+fn split_cap(cfg: &TileConfig, xbars: Vec<Crossbar>, cap: usize) -> Vec<Crossbar> {
     let p = &cfg.params;
-    let cap = p.ops as usize;
     if xbars.iter().all(|x| x.ops.len() <= cap) {
         return xbars;
     }
@@ -667,9 +703,18 @@ fn map_sme(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>) -> Vec<Crossbar> {
 /// The result validates against `cfg` and executes (golden, lossless ADC) to
 /// exactly x W.
 pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerProgram {
+    map_matrix_with(cfg, w, mapper, Objective::Crossbars)
+}
+
+/// [`map_matrix`] with an explicit [`Objective`].
+pub fn map_matrix_with(
+    cfg: &TileConfig,
+    w: &WeightMatrix,
+    mapper: Mapper,
+    objective: Objective,
+) -> LayerProgram {
     let mut tiles = Vec::new();
-    let n = cfg.params.xbars as usize;
-    for_each_slice(cfg, w, |s| {
+    for_each_slice(cfg, w, objective, |s| {
         let xbars = match mapper {
             Mapper::Dense => map_dense(cfg, &s),
             Mapper::Sre => map_sre(cfg, &s, &squeeze(cfg, &s)),
@@ -679,7 +724,7 @@ pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerPr
                 sme_or_sre(cfg, &s, strips, &sre)
             }
         };
-        push_tiles(&mut tiles, &s, xbars, n);
+        push_tiles(cfg, &mut tiles, &s, xbars);
     });
     LayerProgram {
         rows: w.rows,
@@ -692,18 +737,26 @@ pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerPr
 /// once (the dense mapping runs on a second thread). Equal to calling
 /// [`map_matrix`] for each mapper and [`bounds`].
 pub fn map_all(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerProgram>, Bounds) {
+    map_all_with(cfg, w, Objective::Crossbars)
+}
+
+/// [`map_all`] with an explicit [`Objective`].
+pub fn map_all_with(
+    cfg: &TileConfig,
+    w: &WeightMatrix,
+    objective: Objective,
+) -> (PerMapper<LayerProgram>, Bounds) {
     std::thread::scope(|scope| {
-        let dense = scope.spawn(|| map_matrix(cfg, w, Mapper::Dense));
-        let n = cfg.params.xbars as usize;
+        let dense = scope.spawn(|| map_matrix_with(cfg, w, Mapper::Dense, objective));
         let (mut sre_tiles, mut sme_tiles) = (Vec::new(), Vec::new());
         let mut windows = 0;
-        for_each_slice(cfg, w, |s| {
+        for_each_slice(cfg, w, objective, |s| {
             let strips = squeeze(cfg, &s);
             windows += squeezed_windows(cfg, &strips);
             let sre = map_sre(cfg, &s, &strips);
             let sme = sme_or_sre(cfg, &s, strips, &sre);
-            push_tiles(&mut sre_tiles, &s, sre, n);
-            push_tiles(&mut sme_tiles, &s, sme, n);
+            push_tiles(cfg, &mut sre_tiles, &s, sre);
+            push_tiles(cfg, &mut sme_tiles, &s, sme);
         });
         let b = finish_bounds(cfg, w, windows);
         let lp = |tiles| LayerProgram {
@@ -728,22 +781,26 @@ pub fn map_all(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerProgram>, 
 /// stays at a few slices' op lists whatever the layer size. Equal to
 /// counting the programs of [`map_all`] (a property test checks it).
 pub fn map_all_stats(cfg: &TileConfig, w: &WeightMatrix) -> (PerMapper<LayerStats>, Bounds) {
+    map_all_stats_with(cfg, w, Objective::Crossbars)
+}
+
+/// [`map_all_stats`] with an explicit [`Objective`].
+pub fn map_all_stats_with(
+    cfg: &TileConfig,
+    w: &WeightMatrix,
+    objective: Objective,
+) -> (PerMapper<LayerStats>, Bounds) {
     use rayon::prelude::*;
-    let n = cfg.params.xbars as usize;
-    let count = |xbars: Vec<Crossbar>| {
-        let mut st = LayerStats::default();
-        let mut it = xbars.into_iter().peekable();
-        while it.peek().is_some() {
-            let prog = TileProgram {
-                xbars: it.by_ref().take(n).collect(),
-            };
-            st.add_tile(cfg, &prog);
-        }
-        st
-    };
-    let (stats, windows) = slices(cfg, w, false)
+    let (stats, windows) = slices(cfg, w, false, objective)
         .into_par_iter()
         .map(|s| {
+            let count = |xbars: Vec<Crossbar>| {
+                let mut st = LayerStats::default();
+                for tile in tiles_of(cfg, &s, xbars) {
+                    st.add_tile(cfg, &TileProgram { xbars: tile });
+                }
+                st
+            };
             let strips = squeeze(cfg, &s);
             let windows = squeezed_windows(cfg, &strips);
             let sre = map_sre(cfg, &s, &strips);
@@ -773,33 +830,25 @@ fn dense_slice_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
         p.ou_cols as usize,
     );
     let (cap, n) = (p.ops as usize, p.xbars as usize);
-    // Per physical crossbar: (ops, valid outputs, valid inputs), in the
-    // order map_dense emits them.
-    let mut xbars: Vec<(u64, u64, u64)> = Vec::new();
+    // Per physical crossbar, its ops as (valid outputs, valid inputs), in
+    // the order map_dense emits them, spilled at the op-memory depth.
+    let mut xbars: Vec<Vec<(u32, u32)>> = Vec::new();
     for rb in 0..s.nr.div_ceil(xr) {
         let brows = (s.nr - rb * xr).min(xr);
         for cb in 0..s.nc.div_ceil(xc) {
             let bcols = (s.nc - cb * xc).min(xc);
-            let (nrw, ncw) = (brows.div_ceil(m), bcols.div_ceil(g));
+            let ops: Vec<(u32, u32)> = (0..brows.div_ceil(m))
+                .flat_map(|rw| {
+                    let drives = (brows - rw * m).min(m) as u32;
+                    (0..bcols.div_ceil(g)).map(move |cw| ((bcols - cw * g).min(g) as u32, drives))
+                })
+                .collect();
             for _ in 0..cfg.derived.slices * 2 {
-                if nrw * ncw == 0 {
-                    xbars.push((0, 0, 0));
-                    continue;
+                if ops.len() <= cap {
+                    xbars.push(ops.clone());
+                } else {
+                    xbars.extend(ops.chunks(cap).map(<[_]>::to_vec));
                 }
-                let mut cur = (0u64, 0u64, 0u64);
-                for rw in 0..nrw {
-                    let drives = (brows - rw * m).min(m) as u64;
-                    for cw in 0..ncw {
-                        if cur.0 as usize == cap {
-                            xbars.push(cur);
-                            cur = (0, 0, 0);
-                        }
-                        cur.0 += 1;
-                        cur.1 += (bcols - cw * g).min(g) as u64;
-                        cur.2 += drives;
-                    }
-                }
-                xbars.push(cur);
             }
         }
     }
@@ -807,13 +856,38 @@ fn dense_slice_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
     let latency = cfg.derived.latency as u64;
     let mut st = LayerStats::default();
     for tile in xbars.chunks(n) {
-        let max_ops = tile.iter().map(|x| x.0).max().unwrap_or(0);
+        // The same contiguous split as tiles_of/split_cap.
+        let pieces: Vec<&[(u32, u32)]> = match s.objective {
+            Objective::Crossbars => tile.iter().map(Vec::as_slice).collect(),
+            Objective::Balanced => {
+                let lens: Vec<usize> = tile.iter().map(Vec::len).collect();
+                let t = balanced_cap(&lens, n);
+                tile.iter()
+                    .flat_map(|x| {
+                        if x.len() <= t {
+                            vec![x.as_slice()]
+                        } else {
+                            x.chunks(t).collect()
+                        }
+                    })
+                    .collect()
+            }
+        };
+        let max_ops = pieces.iter().map(|x| x.len() as u64).max().unwrap_or(0);
         st = st.merge(LayerStats {
             tiles: 1,
-            xbars: tile.len() as u64,
-            ops: tile.iter().map(|x| x.0).sum(),
-            conversions: tile.iter().map(|x| x.1).sum(),
-            drives: tile.iter().map(|x| x.2).sum(),
+            xbars: pieces.len() as u64,
+            ops: pieces.iter().map(|x| x.len() as u64).sum(),
+            conversions: pieces
+                .iter()
+                .flat_map(|x| x.iter())
+                .map(|o| o.0 as u64)
+                .sum(),
+            drives: pieces
+                .iter()
+                .flat_map(|x| x.iter())
+                .map(|o| o.1 as u64)
+                .sum(),
             makespan: max_ops,
             cycles_per_vector: steps * max_ops + latency,
         });
@@ -823,20 +897,53 @@ fn dense_slice_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
 
 /// The [`LayerStats`] of the dense mapping of a whole matrix (equal to
 /// counting [`map_matrix`]`(.., Mapper::Dense)`).
-pub fn dense_stats(cfg: &TileConfig, w: &WeightMatrix) -> LayerStats {
-    slices(cfg, w, false)
+pub fn dense_stats(cfg: &TileConfig, w: &WeightMatrix, objective: Objective) -> LayerStats {
+    slices(cfg, w, false, objective)
         .iter()
         .map(|s| dense_slice_stats(cfg, s))
         .fold(LayerStats::default(), LayerStats::merge)
 }
 
-/// Group a slice's crossbars N at a time into tiles.
-fn push_tiles(tiles: &mut Vec<MappedTile>, s: &Slice, xbars: Vec<Crossbar>, n: usize) {
-    let input_map: Vec<u32> = (s.r0..s.r0 + s.nr).map(|r| r as u32).collect();
-    let output_map: Vec<u32> = (s.c0..s.c0 + s.nc).map(|c| c as u32).collect();
+/// The longest op list of a balanced tile whose crossbars hold `lens` ops:
+/// the smallest `t` at which splitting every list into contiguous pieces of
+/// at most `t` ops needs at most `n` crossbars. Never more than the
+/// longest list (at that `t` nothing is split).
+fn balanced_cap(lens: &[usize], n: usize) -> usize {
+    let total: usize = lens.iter().sum();
+    let longest = lens.iter().copied().max().unwrap_or(0);
+    let mut t = total.div_ceil(n.max(1)).max(1);
+    while t < longest && lens.iter().map(|l| l.div_ceil(t)).sum::<usize>() > n {
+        t += 1;
+    }
+    t.max(1)
+}
+
+/// Group a slice's crossbars N at a time into tiles, in order; under
+/// [`Objective::Balanced`] each tile's op lists are then split over all N
+/// crossbars of the tile ([`balanced_cap`]).
+fn tiles_of(cfg: &TileConfig, s: &Slice, xbars: Vec<Crossbar>) -> Vec<Vec<Crossbar>> {
+    let n = cfg.params.xbars as usize;
+    let mut tiles = Vec::new();
     let mut it = xbars.into_iter().peekable();
     while it.peek().is_some() {
         let chunk: Vec<Crossbar> = it.by_ref().take(n).collect();
+        tiles.push(match s.objective {
+            Objective::Crossbars => chunk,
+            Objective::Balanced => {
+                let lens: Vec<usize> = chunk.iter().map(|x| x.ops.len()).collect();
+                split_cap(cfg, chunk, balanced_cap(&lens, n))
+            }
+        });
+    }
+    tiles
+}
+
+/// Group a slice's crossbars into tiles ([`tiles_of`]) with the slice's
+/// input and output maps.
+fn push_tiles(cfg: &TileConfig, tiles: &mut Vec<MappedTile>, s: &Slice, xbars: Vec<Crossbar>) {
+    let input_map: Vec<u32> = (s.r0..s.r0 + s.nr).map(|r| r as u32).collect();
+    let output_map: Vec<u32> = (s.c0..s.c0 + s.nc).map(|c| c as u32).collect();
+    for chunk in tiles_of(cfg, s, xbars) {
         tiles.push(MappedTile {
             program: TileProgram { xbars: chunk },
             input_map: input_map.clone(),

@@ -10,7 +10,7 @@
 //! for checks that compare against one `x W` (`sme verify --layer`, which
 //! cuts it to the tile's buffers).
 
-use crate::compiler::map::{Bounds, Mapper, PerMapper, dense_stats, map_all_stats};
+use crate::compiler::map::{Bounds, Mapper, Objective, PerMapper, dense_stats, map_all_stats_with};
 use crate::compiler::pattern::{Pattern, PatternKind, project_int, zero_bit_fraction};
 use crate::compiler::quant::{Granularity, quantize};
 use crate::config::{Params, TileConfig};
@@ -218,7 +218,14 @@ pub fn compile_layer(
     pattern: &Pattern,
     preset: &Preset,
 ) -> LayerReport {
-    compile_blocks(cfg, layer, blocks(cfg, layer), pattern, preset)
+    compile_blocks(
+        cfg,
+        layer,
+        blocks(cfg, layer),
+        pattern,
+        Objective::Crossbars,
+        preset,
+    )
 }
 
 /// Compile a layer given as its blocks (see [`blocks`]).
@@ -227,6 +234,7 @@ fn compile_blocks(
     layer: &Layer,
     blocks: Vec<Block>,
     pattern: &Pattern,
+    objective: Objective,
     preset: &Preset,
 ) -> LayerReport {
     use rayon::prelude::*;
@@ -258,7 +266,7 @@ fn compile_blocks(
         })
         .collect();
     let (stats, bounds) = if parts.len() == 1 {
-        map_all_stats(cfg, &parts[0].q)
+        map_all_stats_with(cfg, &parts[0].q, objective)
     } else {
         // The dense (ISAAC-style) mapper maps every crossbar-sized block on
         // its own: groups packed along crossbar diagonals, no crossbar for
@@ -268,13 +276,13 @@ fn compile_blocks(
         // can span groups.
         let dense = parts
             .par_iter()
-            .map(|p| dense_stats(cfg, &p.q))
+            .map(|p| dense_stats(cfg, &p.q, objective))
             .reduce(LayerStats::default, LayerStats::merge);
         let slabs = stack(cfg, parts.iter().map(|p| &p.q));
         let (mut stats, bounds) = slabs
             .par_iter()
             .map(|w| {
-                let (s, b) = map_all_stats(cfg, w);
+                let (s, b) = map_all_stats_with(cfg, w, objective);
                 (s, vec![b])
             })
             .reduce(
@@ -359,9 +367,10 @@ pub fn report_matrix(
     layer: &Layer,
     q: &WeightMatrix,
     sqnr: f64,
+    objective: Objective,
     preset: &Preset,
 ) -> LayerReport {
-    let (stats, b) = map_all_stats(cfg, q);
+    let (stats, b) = map_all_stats_with(cfg, q, objective);
     let zero = zero_bit_fraction(q, cfg.derived.mag_bits);
     finish_report(cfg, layer, (q.rows, q.cols), stats, b, sqnr, zero, preset)
 }
@@ -433,6 +442,8 @@ pub struct MapRequest {
     pub seed: u64,
     /// Energy/area preset.
     pub preset: PresetName,
+    /// What the mappers optimize inside a tile.
+    pub objective: Objective,
     /// Only the first N layers.
     pub layers: Option<usize>,
 }
@@ -524,6 +535,8 @@ pub struct NetworkReport {
     pub seed: u64,
     /// The pattern projected on (not applied to integer weights).
     pub pattern: Pattern,
+    /// What the mappers optimized inside a tile.
+    pub objective: Objective,
     /// The tile parameters.
     pub config: Params,
     /// The energy/area preset.
@@ -574,13 +587,13 @@ pub fn map_network(
             let r = match &ints {
                 // Integer weights are mapped as they are (no float
                 // reference: SQNR is NaN, null in JSON).
-                Some(ms) => report_matrix(cfg, layer, &ms[i], f64::NAN, preset),
+                Some(ms) => report_matrix(cfg, layer, &ms[i], f64::NAN, req.objective, preset),
                 None => {
                     let b = blocks(cfg, layer);
                     // The lowered blocks hold the weights now; free the
                     // layer's copy before quantizing.
                     layer.weights = Vec::new();
-                    compile_blocks(cfg, layer, b, &req.pattern, preset)
+                    compile_blocks(cfg, layer, b, &req.pattern, req.objective, preset)
                 }
             };
             progress.inc(1);
@@ -594,6 +607,7 @@ pub fn map_network(
         integer_weights: integer,
         seed: req.seed,
         pattern: req.pattern,
+        objective: req.objective,
         config: cfg.params.clone(),
         preset: PresetRef {
             name: preset.name,
