@@ -699,6 +699,16 @@ fn map_sme(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>) -> Vec<Crossbar> {
     xbars
 }
 
+/// Squeeze a slice once: its squeezed window count (for the packing
+/// bound), its SRE-style crossbars and its SME crossbars.
+fn squeezed(cfg: &TileConfig, s: &Slice) -> (u64, Vec<Crossbar>, Vec<Crossbar>) {
+    let strips = squeeze(cfg, s);
+    let windows = squeezed_windows(cfg, &strips);
+    let sre = map_sre(cfg, s, &strips);
+    let sme = sme_or_sre(cfg, s, strips, &sre);
+    (windows, sre, sme)
+}
+
 /// Map a weight matrix (integers in [-(2^M-1), 2^M-1]) with `mapper`.
 /// The result validates against `cfg` and executes (golden, lossless ADC) to
 /// exactly x W.
@@ -719,9 +729,7 @@ pub fn map_matrix_with(
             Mapper::Dense => map_dense(cfg, &s),
             Mapper::Sre => map_sre(cfg, &s, &squeeze(cfg, &s)),
             Mapper::Sme => {
-                let strips = squeeze(cfg, &s);
-                let sre = map_sre(cfg, &s, &strips);
-                sme_or_sre(cfg, &s, strips, &sre)
+                squeezed(cfg, &s).2
             }
         };
         push_tiles(cfg, &mut tiles, &s, xbars);
@@ -751,10 +759,8 @@ pub fn map_all_with(
         let (mut sre_tiles, mut sme_tiles) = (Vec::new(), Vec::new());
         let mut windows = 0;
         for_each_slice(cfg, w, objective, |s| {
-            let strips = squeeze(cfg, &s);
-            windows += squeezed_windows(cfg, &strips);
-            let sre = map_sre(cfg, &s, &strips);
-            let sme = sme_or_sre(cfg, &s, strips, &sre);
+            let (w, sre, sme) = squeezed(cfg, &s);
+            windows += w;
             push_tiles(cfg, &mut sre_tiles, &s, sre);
             push_tiles(cfg, &mut sme_tiles, &s, sme);
         });
@@ -801,10 +807,7 @@ pub fn map_all_stats_with(
                 }
                 st
             };
-            let strips = squeeze(cfg, &s);
-            let windows = squeezed_windows(cfg, &strips);
-            let sre = map_sre(cfg, &s, &strips);
-            let sme = sme_or_sre(cfg, &s, strips, &sre);
+            let (windows, sre, sme) = squeezed(cfg, &s);
             let stats = PerMapper([dense_slice_stats(cfg, &s), count(sre), count(sme)]);
             (stats, windows)
         })
