@@ -46,10 +46,10 @@ macro_rules! tile_params {
                 why: "at most act_bits and 8", flag: "dac-bits", tag: "d" }
             /// Operation-unit rows m.
             ou_rows { default: 16, min: 1, max: rows.min(limits::MAX_OU),
-                why: "at most rows and 64", flag: "ou-rows", tag: "_ou" }
+                why: "at most rows and 128", flag: "ou-rows", tag: "_ou" }
             /// Operation-unit columns g.
             ou_cols { default: 8, min: 1, max: cols.min(limits::MAX_OU),
-                why: "at most cols and 64", flag: "ou-cols", tag: "x" }
+                why: "at most cols and 128", flag: "ou-cols", tag: "x" }
             /// ADC bits R (default: the smallest lossless value).
             adc_bits { default: lossless_adc_bits(ou_rows, cell_bits, dac_bits), min: 1,
                 max: limits::MAX_ADC_BITS,
@@ -380,7 +380,6 @@ pub struct TileConfig {
 /// accepts `start_i` to the first edge at which `done_o` is high.
 pub const PIPELINE_LATENCY: u32 = 4;
 
-
 /// Bits needed to represent values 0..=v (at least 1).
 pub fn bits_for(v: u64) -> u32 {
     (64 - v.leading_zeros()).max(1)
@@ -403,7 +402,7 @@ pub mod limits {
     /// Largest DAC width.
     pub const MAX_DAC_BITS: u32 = 8;
     /// Largest OU dimension.
-    pub const MAX_OU: u32 = 64;
+    pub const MAX_OU: u32 = 128;
     /// Largest ADC width.
     pub const MAX_ADC_BITS: u32 = 32;
     /// Largest crossbar count per tile.
