@@ -360,11 +360,8 @@ pub fn replicate(stages: &[Stage], budget: u64) -> Vec<u64> {
     let mut r = vec![1u64; stages.len()];
     let mut used: u64 = stages.iter().map(|s| s.tiles).sum();
     // Phase 1.
-    loop {
-        let Some(i) = (0..stages.len()).max_by_key(|&i| (stages[i].cycles(r[i]), usize::MAX - i))
-        else {
-            break;
-        };
+    while let Some(i) = (0..stages.len()).max_by_key(|&i| (stages[i].cycles(r[i]), usize::MAX - i))
+    {
         let Some(nr) = stages[i].next(r[i]) else {
             break;
         };
