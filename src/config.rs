@@ -641,6 +641,6 @@ mod tests {
         let e = raw.validate().unwrap_err();
         assert_eq!(e.param, "ou_rows");
         assert_eq!(e.value, 200);
-        assert!(e.to_string().contains("1..=64"), "{e}");
+        assert!(e.to_string().contains("1..=128"), "{e}");
     }
 }
