@@ -46,10 +46,10 @@ macro_rules! tile_params {
                 why: "at most act_bits and 8", flag: "dac-bits", tag: "d" }
             /// Operation-unit rows m.
             ou_rows { default: 16, min: 1, max: rows.min(limits::MAX_OU),
-                why: "at most rows and 64", flag: "ou-rows", tag: "_ou" }
+                why: "at most rows and 128", flag: "ou-rows", tag: "_ou" }
             /// Operation-unit columns g.
             ou_cols { default: 8, min: 1, max: cols.min(limits::MAX_OU),
-                why: "at most cols and 64", flag: "ou-cols", tag: "x" }
+                why: "at most cols and 128", flag: "ou-cols", tag: "x" }
             /// ADC bits R (default: the smallest lossless value).
             adc_bits { default: lossless_adc_bits(ou_rows, cell_bits, dac_bits), min: 1,
                 max: limits::MAX_ADC_BITS,
@@ -402,7 +402,7 @@ pub mod limits {
     /// Largest DAC width.
     pub const MAX_DAC_BITS: u32 = 8;
     /// Largest OU dimension.
-    pub const MAX_OU: u32 = 64;
+    pub const MAX_OU: u32 = 128;
     /// Largest ADC width.
     pub const MAX_ADC_BITS: u32 = 32;
     /// Largest crossbar count per tile.
@@ -641,6 +641,6 @@ mod tests {
         let e = raw.validate().unwrap_err();
         assert_eq!(e.param, "ou_rows");
         assert_eq!(e.value, 200);
-        assert!(e.to_string().contains("1..=64"), "{e}");
+        assert!(e.to_string().contains("1..=128"), "{e}");
     }
 }

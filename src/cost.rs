@@ -259,3 +259,63 @@ pub fn speedup_equal_budget(base: &Cost, x: &Cost) -> f64 {
     let s = x.cycles as f64 * x.crossbars as f64;
     if s == 0.0 { f64::INFINITY } else { b / s }
 }
+
+/// Peak power and area of one tile's crossbars and their periphery (the
+/// parts of the tile this cost model has figures for), every crossbar
+/// running one OU op per cycle.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct TilePeak {
+    /// Crossbar arrays: power (mW) at one OU read per crossbar per cycle.
+    pub crossbar_mw: f64,
+    /// ADCs: `g` conversions per crossbar per cycle (mW).
+    pub adc_mw: f64,
+    /// DACs: `m` row drives of D bits per crossbar per cycle (mW).
+    pub dac_mw: f64,
+    /// Shift-and-add: one per conversion (mW).
+    pub shift_add_mw: f64,
+    /// Crossbar arrays area (um^2).
+    pub crossbar_um2: f64,
+    /// ADC area: `adcs_per_xbar` ADCs per crossbar (um^2).
+    pub adc_um2: f64,
+    /// DAC area: one D-bit DAC per row (um^2).
+    pub dac_um2: f64,
+    /// Shift-and-add area: one unit per ADC (um^2).
+    pub shift_add_um2: f64,
+}
+
+impl TilePeak {
+    /// Total power (mW).
+    pub fn power_mw(&self) -> f64 {
+        self.crossbar_mw + self.adc_mw + self.dac_mw + self.shift_add_mw
+    }
+
+    /// Total area (um^2).
+    pub fn area_um2(&self) -> f64 {
+        self.crossbar_um2 + self.adc_um2 + self.dac_um2 + self.shift_add_um2
+    }
+}
+
+/// Peak power and area of one tile of `cfg` at `cycle_ns` per OU op, with
+/// `adcs_per_xbar` ADCs shared by each crossbar's OU columns (ISAAC: one
+/// 1.28 GS/s ADC converts a 128-column read in 100 ns). Per-event energies
+/// are exactly those of [`layer_cost`] (an OU op of m x g cells, g
+/// conversions, m drives), so `power x time` at full activity equals
+/// `layer_cost`'s energy of the same ops.
+pub fn tile_peak(cfg: &TileConfig, preset: &Preset, cycle_ns: f64, adcs_per_xbar: u32) -> TilePeak {
+    let p = &cfg.params;
+    let n = p.xbars as f64;
+    // pJ per ns = mW.
+    let per_cycle = |pj: f64| n * pj / cycle_ns;
+    let ou_cells = (p.ou_rows * p.ou_cols) as f64;
+    let cell_scale = (p.cell_bits as f64 / 2.0).max(0.5);
+    TilePeak {
+        crossbar_mw: per_cycle(ou_cells * preset.cell_read_pj * cell_scale),
+        adc_mw: per_cycle(p.ou_cols as f64 * preset.adc_energy(p.adc_bits)),
+        dac_mw: per_cycle(p.ou_rows as f64 * preset.dac_pj_per_bit * p.dac_bits as f64),
+        shift_add_mw: per_cycle(p.ou_cols as f64 * preset.shift_add_pj),
+        crossbar_um2: n * (p.rows * p.cols) as f64 * preset.cell_um2 * (p.cell_bits as f64 / 2.0),
+        adc_um2: n * adcs_per_xbar as f64 * preset.adc_area(p.adc_bits),
+        dac_um2: n * p.rows as f64 * preset.dac_um2_per_bit * p.dac_bits as f64,
+        shift_add_um2: n * adcs_per_xbar as f64 * preset.shift_add_um2,
+    }
+}

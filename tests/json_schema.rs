@@ -137,3 +137,18 @@ fn verify_json_is_documented() {
         assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
     }
 }
+
+#[test]
+fn chip_json_is_documented() {
+    // `--also 16` gives a chip on which no mapping fits (null fields).
+    let o = sme()
+        .args([
+            "chip", "--net", "resnet18", "--layers", "2", "--chip", "isaac",
+        ])
+        .args(["--also", "fit-sme,16", "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let missing = undocumented(&String::from_utf8(o.stdout).unwrap());
+    assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+}

@@ -77,6 +77,33 @@ pub(crate) fn source(
     })
 }
 
+/// The network to map: an integer weights file, or a built-in / ONNX
+/// network (`--net` / `--onnx` with `--input-shape`).
+pub(crate) fn map_input(
+    cfg: &crate::config::TileConfig,
+    weights: Option<&std::path::Path>,
+    net: Option<&str>,
+    onnx: Option<&std::path::Path>,
+    input_shape: Option<&str>,
+) -> Result<MapInput> {
+    Ok(match weights {
+        Some(path) => {
+            let f = WeightsFile::load(path)?;
+            f.check_fits(cfg)?;
+            MapInput::Integer(f.network(), f.layers.iter().map(|l| l.matrix()).collect())
+        }
+        None => {
+            let src = source(net, onnx, input_shape)?;
+            let net = src.load()?;
+            if src.synthetic() {
+                MapInput::Synthetic(net)
+            } else {
+                MapInput::Real(net)
+            }
+        }
+    })
+}
+
 /// Run `sme map`.
 pub fn run(a: &MapArgs) -> Result<()> {
     let cfg = a.cfg.validated()?;
@@ -85,26 +112,13 @@ pub fn run(a: &MapArgs) -> Result<()> {
     let mut outputs = Outputs::new(inputs.iter().filter_map(|p| p.as_deref()));
     let json = outputs.claim("--json", a.json.as_deref())?;
     let csv = outputs.claim("--csv", a.csv.as_deref())?;
-    let input = match &a.weights {
-        Some(path) => {
-            let f = WeightsFile::load(path)?;
-            f.check_fits(&cfg)?;
-            MapInput::Integer(f.network(), f.layers.iter().map(|l| l.matrix()).collect())
-        }
-        None => {
-            let src = source(
-                a.net.as_deref(),
-                a.onnx.as_deref(),
-                a.input_shape.as_deref(),
-            )?;
-            let net = src.load()?;
-            if src.synthetic() {
-                MapInput::Synthetic(net)
-            } else {
-                MapInput::Real(net)
-            }
-        }
-    };
+    let input = map_input(
+        &cfg,
+        a.weights.as_deref(),
+        a.net.as_deref(),
+        a.onnx.as_deref(),
+        a.input_shape.as_deref(),
+    )?;
     for w in &input.network().warnings {
         eprintln!("warning: {w}");
     }

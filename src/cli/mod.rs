@@ -4,6 +4,7 @@
 
 pub mod args;
 mod check;
+mod chip;
 mod compress;
 mod r#gen;
 mod map;
@@ -34,6 +35,10 @@ pub enum Command {
     /// Compile a network with the dense, SRE-style and SME mappers and report
     /// crossbars, cycles, energy and bounds per layer and in total.
     Map(map::MapArgs),
+    /// Place a network's dense, SRE-style and SME mappings on a chip (every
+    /// layer on its own tiles, layers pipelined, bottlenecks replicated) and
+    /// report throughput, latency, energy, area and power.
+    Chip(chip::ChipArgs),
     /// Run random programs, or the dense, SRE-style and SME programs of one
     /// layer, on the generated RTL (Verilated at run time, cached) and compare
     /// with the golden executor and the cycle model.
@@ -52,6 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Command::Gen(a) => r#gen::run(&a),
         Command::Map(a) => map::run(&a),
+        Command::Chip(a) => chip::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Compress(a) => compress::run(&a),
