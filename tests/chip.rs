@@ -21,10 +21,8 @@ fn run(args: &[&str]) -> std::process::Output {
 #[test]
 fn chip_stage_cycles_match_the_rtl() {
     use sme::chip::{self, ChipSize};
-    use sme::compiler::map::{Mapper, map_matrix};
-    use sme::compiler::network::{
-        MapInput, MapRequest, lower, map_network, pattern_for, quantize_project,
-    };
+    use sme::compiler::map::{Mapper, Objective};
+    use sme::compiler::network::{MapInput, MapRequest, layer_programs, map_network, pattern_for};
     use sme::compiler::pattern::PatternKind;
     use sme::cosim::Tile;
     use sme::cost::PresetName;
@@ -35,10 +33,13 @@ fn chip_stage_cycles_match_the_rtl() {
     let mut tile = Tile::new("d128").expect("model linked");
     let cfg = tile.config().clone();
     let pattern = pattern_for(&cfg, PatternKind::Group, 2);
+    // Balanced (the chip's default): the RTL runs the spread programs.
+    let objective = Objective::Balanced;
     let req = MapRequest {
         pattern,
         seed: 1,
         preset: PresetName::Isaac32,
+        objective,
         layers: None,
     };
     let rep = map_network(
@@ -60,26 +61,30 @@ fn chip_stage_cycles_match_the_rtl() {
     // Two convs, two depthwise convs (the largest: 140 dense tiles).
     for idx in [0usize, 7, 18, 43] {
         let layer = &net.layers[idx];
-        let (rows, cols, w) = lower(layer);
-        let (q, _) = quantize_project(&cfg, rows, cols, &w, &pattern);
-        let x = input_vector(&cfg, q.rows, &mut rng, InputMode::Random);
+        // Exactly the programs the compiler costs (per block for the
+        // depthwise layers); all their tiles run concurrently.
+        let programs = layer_programs(&cfg, layer, &pattern, objective);
         for mapper in Mapper::ALL {
-            let lp = map_matrix(&cfg, &q, mapper);
             let mut slowest = 0;
-            for (t, mt) in lp.tiles.iter().enumerate() {
-                tile.load_program(&mt.program);
-                let xt = lp.tile_inputs(t, &x);
-                let (y, cycles) = tile.execute(&xt);
-                assert_eq!(y, sme::golden::execute(&cfg, &mt.program, &xt));
-                slowest = slowest.max(cycles);
-                checked += 1;
+            let mut tiles = 0;
+            for lp in &programs[mapper] {
+                let x = input_vector(&cfg, lp.rows, &mut rng, InputMode::Random);
+                for (t, mt) in lp.tiles.iter().enumerate() {
+                    tile.load_program(&mt.program);
+                    let xt = lp.tile_inputs(t, &x);
+                    let (y, cycles) = tile.execute(&xt);
+                    assert_eq!(y, sme::golden::execute(&cfg, &mt.program, &xt));
+                    slowest = slowest.max(cycles);
+                    checked += 1;
+                    tiles += 1;
+                }
             }
             for res in &chips {
                 let placed = &res.mappers[mapper];
                 assert!(placed.fits, "{} {}", res.chip.name, mapper.name());
                 let l = &placed.layers[idx];
                 assert_eq!(l.name, layer.name);
-                assert_eq!(l.tiles, lp.tiles.len() as u64 * l.replicas);
+                assert_eq!(l.tiles, tiles * l.replicas);
                 let rtl = (layer.vectors as u64).div_ceil(l.replicas) * slowest;
                 assert_eq!(
                     l.stage_cycles,

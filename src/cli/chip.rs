@@ -6,6 +6,7 @@
 use super::output::Outputs;
 use super::{Bar, ConfigArgs, PatternArgs};
 use crate::chip::{self, ChipReport, ChipResult, ChipSize};
+use crate::compiler::map::Objective;
 use crate::compiler::network::{MapRequest, map_network};
 use crate::cost::PresetName;
 use anyhow::Result;
@@ -49,6 +50,11 @@ pub struct ChipArgs {
     /// Energy/area preset of the crossbars and their periphery.
     #[arg(long, value_enum, default_value_t = PresetName::Isaac32)]
     pub preset: PresetName,
+    /// What the mappers optimize inside a tile. A chip allocates whole
+    /// tiles, so `balanced` (each tile's work spread over all its
+    /// crossbars: same tiles, never more cycles) is the default here.
+    #[arg(long, value_enum, default_value_t = Objective::Balanced)]
+    pub objective: Objective,
     /// Write the report as JSON (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -79,6 +85,7 @@ pub fn run(a: &ChipArgs) -> Result<()> {
         pattern,
         seed: a.seed,
         preset: a.preset,
+        objective: a.objective,
         layers: a.layers,
     };
     let rep = map_network(&cfg, input, &req, &Bar::new("layers"));

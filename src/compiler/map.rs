@@ -728,9 +728,7 @@ pub fn map_matrix_with(
         let xbars = match mapper {
             Mapper::Dense => map_dense(cfg, &s),
             Mapper::Sre => map_sre(cfg, &s, &squeeze(cfg, &s)),
-            Mapper::Sme => {
-                squeezed(cfg, &s).2
-            }
+            Mapper::Sme => squeezed(cfg, &s).2,
         };
         push_tiles(cfg, &mut tiles, &s, xbars);
     });

@@ -10,14 +10,17 @@
 //! for checks that compare against one `x W` (`sme verify --layer`, which
 //! cuts it to the tile's buffers).
 
-use crate::compiler::map::{Bounds, Mapper, Objective, PerMapper, dense_stats, map_all_stats_with};
+use crate::compiler::map::{
+    Bounds, Mapper, Objective, PerMapper, dense_stats, map_all_stats_with, map_all_with,
+    map_matrix_with,
+};
 use crate::compiler::pattern::{Pattern, PatternKind, project_int, zero_bit_fraction};
 use crate::compiler::quant::{Granularity, quantize};
 use crate::config::{Params, TileConfig};
 use crate::cost::LayerStats;
 use crate::cost::{Cost, Preset, PresetName, speedup_equal_budget};
 use crate::nets::{Layer, Network};
-use crate::program::WeightMatrix;
+use crate::program::{LayerProgram, WeightMatrix};
 use crate::progress::Progress;
 use serde::Serialize;
 
@@ -316,6 +319,40 @@ fn compile_blocks(
         zero_bit_fraction,
         preset,
     )
+}
+
+/// The programs whose counts [`compile_layer`] reports (with `objective`),
+/// per mapper: one [`LayerProgram`] per mapped matrix, all of whose tiles
+/// run concurrently. A dense conv or FC layer is one matrix; a grouped one
+/// is, for the dense mapper, each crossbar-sized block, and for SRE-style
+/// and SME the blocks stacked into tile-slice-sized matrices (see
+/// [`blocks`]). Each program's input and output maps are local to its
+/// matrix. For running a layer's exact programs on the RTL.
+pub fn layer_programs(
+    cfg: &TileConfig,
+    layer: &Layer,
+    pattern: &Pattern,
+    objective: Objective,
+) -> PerMapper<Vec<LayerProgram>> {
+    let qs: Vec<WeightMatrix> = blocks(cfg, layer)
+        .into_iter()
+        .map(|b| quantize_project_parts(cfg, b.rows, b.cols, &b.data, pattern).0)
+        .collect();
+    if qs.len() == 1 {
+        let (all, _) = map_all_with(cfg, &qs[0], objective);
+        return all.map(|_, lp| vec![lp.clone()]);
+    }
+    let mut out: PerMapper<Vec<LayerProgram>> = PerMapper::default();
+    out[Mapper::Dense] = qs
+        .iter()
+        .map(|q| map_matrix_with(cfg, q, Mapper::Dense, objective))
+        .collect();
+    for slab in stack(cfg, qs.iter()) {
+        for m in [Mapper::Sre, Mapper::Sme] {
+            out[m].push(map_matrix_with(cfg, &slab, m, objective));
+        }
+    }
+    out
 }
 
 /// Consecutive blocks stacked block-diagonally into matrices of at most
@@ -688,5 +725,35 @@ mod tests {
         assert!(r.cost[Mapper::Dense].crossbars <= 128 * planes_signs);
         assert!(r.cost[Mapper::Sme].crossbars <= r.cost[Mapper::Dense].crossbars);
         assert_eq!((r.rows, r.cols, r.weights), (16384, 16384, 16384));
+    }
+
+    /// The programs of a grouped layer are exactly what its report counts.
+    #[test]
+    fn layer_programs_are_what_the_report_counts() {
+        let cfg = TileConfig::default_config();
+        let l = depthwise(40, 3);
+        for objective in [Objective::Crossbars, Objective::Balanced] {
+            let pattern = Pattern::Group { k: 2, m: 16, g: 8 };
+            let r = compile_blocks(
+                &cfg,
+                &l,
+                blocks(&cfg, &l),
+                &pattern,
+                objective,
+                &crate::cost::ISAAC_32NM,
+            );
+            let progs = layer_programs(&cfg, &l, &pattern, objective);
+            for m in Mapper::ALL {
+                let mut st = LayerStats::default();
+                for lp in &progs[m] {
+                    assert!(lp.validate(&cfg).is_ok());
+                    for t in &lp.tiles {
+                        st.add_tile(&cfg, &t.program);
+                    }
+                }
+                let c = st.cost(&cfg, l.vectors as u64, &crate::cost::ISAAC_32NM);
+                assert_eq!(c, r.cost[m], "{m:?} {objective:?}");
+            }
+        }
     }
 }
