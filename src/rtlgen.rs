@@ -178,6 +178,40 @@ pub fn header(cfg: &TileConfig) -> String {
     h
 }
 
+/// One memory shape: a `<prefix>_<name>` module rendered from
+/// `templates/ram.sv` (one write port, synchronous read, read latency 1).
+/// Depth, width and address width name package constants.
+#[derive(Debug, Clone)]
+pub struct RamShape {
+    /// Block name: the module is `<prefix>_<name>`, the file `<prefix>_<name>.sv`.
+    pub name: &'static str,
+    /// Module name.
+    pub module: String,
+    /// What the memory holds (the module's comment).
+    pub doc: &'static str,
+    /// Package constant of the depth.
+    pub depth: &'static str,
+    /// Package constant of the word width.
+    pub width: &'static str,
+    /// Package constant of the address width.
+    pub addr_w: &'static str,
+}
+
+/// The memories of the tile, one module per shape. Only memories with one
+/// reader per cycle are here: the input buffer and the accumulators are read
+/// by every lane every cycle (and the crossbar cells by every OU row), so
+/// they stay registers.
+pub fn ram_shapes(prefix: &str) -> Vec<RamShape> {
+    vec![RamShape {
+        name: "op_ram",
+        module: format!("{prefix}_op_ram"),
+        doc: "Op memory of one crossbar: Ops op words (the controller holds one per crossbar).",
+        depth: "Ops",
+        width: "OpW",
+        addr_w: "OpIdxW",
+    }]
+}
+
 macro_rules! templates {
     ($($name:ident => $path:literal),* $(,)?) => {
         $(
@@ -199,6 +233,13 @@ templates! {
     AccumT => "accum.sv",
     CtrlT => "ctrl.sv",
     TileT => "tile.sv",
+}
+
+#[derive(Template)]
+#[template(path = "ram.sv", escape = "none")]
+struct RamT<'a> {
+    c: &'a Ctx,
+    r: &'a RamShape,
 }
 
 /// One generated file.
@@ -247,8 +288,11 @@ pub fn verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
         name: format!("{prefix}_{block}.sv"),
         text,
     };
-    vec![
-        f("tile_pkg", render(&PkgT { c: &c })),
+    let mut v = vec![f("tile_pkg", render(&PkgT { c: &c }))];
+    for r in ram_shapes(prefix) {
+        v.push(f(r.name, render(&RamT { c: &c, r: &r })));
+    }
+    v.extend([
         f("xbar", render(&XbarT { c: &c })),
         f("gather", render(&GatherT { c: &c })),
         f("adc", render(&AdcT { c: &c })),
@@ -256,7 +300,8 @@ pub fn verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
         f("accum", render(&AccumT { c: &c })),
         f("ctrl", render(&CtrlT { c: &c })),
         f("tile", render(&TileT { c: &c })),
-    ]
+    ]);
+    v
 }
 
 /// The tile's ports for `cfg`: (name, direction, width), from [`iface::PORTS`].

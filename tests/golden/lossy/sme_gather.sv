@@ -49,8 +49,9 @@ module sme_gather #(
   output logic [Lanes*DacW-1:0]   code_o
 );
 
-  // One register per input, and the current step's slice of it.
-  logic [DacW-1:0] slice [Inputs];
+  // One register per input, and the current step's slice of it (input n at
+  // [n*DacW +: DacW]; a packed vector, so no tool mistakes it for a memory).
+  logic [Inputs*DacW-1:0] slice;
 
   for (genvar n = 0; n < Inputs; n++) begin : gen_in
     logic [ActW-1:0]    in_q;
@@ -61,11 +62,11 @@ module sme_gather #(
       end
     end
     assign act      = ActPadW'(in_q);
-    assign slice[n] = act[step_i*DacW +: DacW];
+    assign slice[n*DacW +: DacW] = act[step_i*DacW +: DacW];
   end
 
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
-    assign code_o[l*DacW +: DacW] = valid_i[l] ? slice[idx_i[l*InIdxW +: InIdxW]] : '0;
+    assign code_o[l*DacW +: DacW] = valid_i[l] ? slice[idx_i[l*InIdxW +: InIdxW]*DacW +: DacW] : '0;
   end
 
 endmodule
