@@ -34,8 +34,9 @@
 //   region 1 ops   : offset = {xbar, k}    data = op word (layout in the manifest)
 //   region 2 counts: offset = xbar         data = op count
 //   region 3 inputs: offset = word         data = InPerWord inputs, input w*InPerWord+i at [i*ActW +: ActW]
-// Output read port: out_data_o = output out_addr_i (sum of all banks),
-// combinational, valid once done_o has pulsed and until the next start.
+// Output read port (registered, read latency 1): out_data_o = output
+// out_addr_i sampled at the previous rising edge (sum of all banks); valid
+// from one cycle after done_o has pulsed until the next start.
 module sme_tile #(
   // Constants of sme_tile_pkg (localparams: not overridable; every submodule
   // takes its constants from the same package, so the design is consistent
@@ -303,14 +304,22 @@ module sme_tile #(
   end
 
   // ---------------------------------------------------------------------------
-  // Output read port: sum of all banks
+  // Output read port: sum of all banks, registered
   // ---------------------------------------------------------------------------
+  logic [AccW-1:0] out_sum, out_data_q;
+
   always_comb begin
-    out_data_o = '0;
+    out_sum = '0;
     for (int j = 0; j < Xbars; j++) begin
-      out_data_o = out_data_o + bank_rd[j*AccW +: AccW];
+      out_sum = out_sum + bank_rd[j*AccW +: AccW];
     end
   end
+
+  always_ff @(posedge clk_i) begin
+    out_data_q <= out_sum;
+  end
+
+  assign out_data_o = out_data_q;
 
 endmodule
 

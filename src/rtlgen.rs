@@ -395,7 +395,7 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
         "output_port": {
             "addr_bits": d.out_idx_bits,
             "data_bits": d.acc_bits,
-            "meaning": "signed two's complement sum of every crossbar's bank for output out_addr_i; combinational; valid after done_o until the next start",
+            "meaning": "signed two's complement sum of every crossbar's bank for the output out_addr_i named at the previous rising edge (registered read port, read latency 1 cycle); valid from the cycle after done_o until the next start",
         },
         "sequence": [
             "reset: rst_ni low for at least one cycle",
@@ -408,7 +408,7 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
             format!("write the input vector (region {})", iface::region::INPUTS),
             "pulse start_i for one cycle while busy_o is low",
             "wait for done_o (a one-cycle pulse)",
-            "read outputs 0..outputs-1 through out_addr_i/out_data_o",
+            "read outputs 0..outputs-1: set out_addr_i, read out_data_o after the next rising edge (registered read port)",
             "for the next vector: write inputs, start again (cells and ops persist)",
         ],
     })
