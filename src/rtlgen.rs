@@ -50,6 +50,13 @@ pub struct Ctx {
     pub act_pad_width: u32,
     /// Width of the controller's flush counter: holds latency - 1.
     pub flush_bits: u32,
+    /// Registers the crossbar read adds beyond the X-stage register:
+    /// xbar_latency - 1 (the crossbar's sums and the ops' side band are
+    /// delayed by this many cycles).
+    pub xbar_delay: u32,
+    /// Width of an op's side band delayed with the crossbar read: sign,
+    /// slice shift and output entries.
+    pub rd_side_bits: u32,
     /// Bits of the region field of the programming address.
     pub region_bits: u32,
     /// Programming regions.
@@ -135,6 +142,8 @@ impl Ctx {
             gather_lanes: p.xbars * p.ou_rows,
             act_pad_width: d.steps * p.dac_bits,
             flush_bits: bits_for((d.latency - 1) as u64),
+            xbar_delay: p.xbar_latency - 1,
+            rd_side_bits: 1 + d.shift_bits + p.ou_cols * d.op_layout.out_entry_bits,
             region_bits: iface::REGION_BITS,
             regions: &iface::region::ALL,
             region_docs: iface::region::ALL
@@ -368,6 +377,7 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
         "ports": ports(cfg).iter().map(|(n, dir, w)| json!({"name": n, "dir": dir, "width": w})).collect::<Vec<_>>(),
         "cycles": {
             "formula": "steps * max_ops + latency",
+            "xbar_latency": p.xbar_latency,
             "steps": d.steps,
             "latency": d.latency,
             "counted_from": "the rising edge that samples start_i high while idle",
