@@ -14,6 +14,7 @@
 //   inputs = 512
 //   outputs = 256
 //   ops = 128
+//   xbar_latency = 1
 // Derived: slices 7 steps 8 sum 5 b, ADC 5 b (lossless), splice 19 b, accumulator 29 b, op word 243 b
 `default_nettype none
 

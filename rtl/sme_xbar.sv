@@ -14,17 +14,20 @@
 //   inputs = 512
 //   outputs = 256
 //   ops = 128
+//   xbar_latency = 1
 // Derived: slices 7 steps 8 sum 5 b, ADC 5 b (lossless), splice 19 b, accumulator 29 b, op word 243 b
 `default_nettype none
 
 // Behavioral ReRAM crossbar: Rows x Cols cells of CellW bits, written one row
 // at a time through the programming port, read one OU window (OuRows x OuCols)
 // per cycle. Each column returns the analog sum of cell x DAC code over the
-// window's rows, as an unsigned SumW-bit number (combinational).
+// window's rows, as an unsigned SumW-bit number: combinational
+// (read latency 1 with the tile's X-stage register).
 //
 // Hard-macro replacement: keep this module's name and ports and replace the
-// body by the macro wrapper (`sum_o` must stay combinational from `rw_i`,
-// `cw_i` and `code_i`, or the tile pipeline latency must be regenerated).
+// body by the macro wrapper: `sum_o` must follow `rw_i`, `cw_i` and `code_i`
+// after xbar_latency - 1 clock edges (regenerate with `--xbar-latency N` for
+// a macro whose read takes N cycles including the ADC register).
 module sme_xbar #(
   // Constants of sme_tile_pkg (localparams: not overridable).
   localparam int Rows     = sme_tile_pkg::Rows,
@@ -80,6 +83,8 @@ module sme_xbar #(
     assign win[i*OuCols*CellW +: OuCols*CellW] = data[col_base*CellW +: OuCols*CellW];
   end
 
+  logic [OuCols*SumW-1:0] sum_c;
+
   for (genvar c = 0; c < OuCols; c++) begin : gen_col
     logic [SumW-1:0] acc;
     always_comb begin
@@ -88,8 +93,10 @@ module sme_xbar #(
         acc = acc + SumW'(win[(i*OuCols + c)*CellW +: CellW]) * SumW'(code_i[i*DacW +: DacW]);
       end
     end
-    assign sum_o[c*SumW +: SumW] = acc;
+    assign sum_c[c*SumW +: SumW] = acc;
   end
+
+  assign sum_o = sum_c;
 
 endmodule
 

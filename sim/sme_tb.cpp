@@ -13,7 +13,8 @@
 //   W <addr> <data>   programming write (hex, no 0x): waits for prog_ready_o
 //   I <n>             n idle clock cycles
 //   R                 pulse start_i, wait for done_o; prints `cycles <n>`
-//   O                 read every output; prints `out <y0> <y1> ...`
+//   O                 read every output (address, one clock edge, data: the
+//                     read port is registered); prints `out <y0> <y1> ...`
 //   X                 reset (two cycles with rst_ni low)
 // Results (stdout): first line `sme-out 1`, then the `cycles` and `out`
 // lines in command order. Outputs are signed decimal (sign-extended from
@@ -298,6 +299,7 @@ int main(int argc, char** argv) {
         for (uint32_t o = 0; o < SME_OUTPUTS; ++o) {
           put(b.top->out_addr_i, Words{o, 0});
           b.eval();
+          b.tick();  // registered read port: data one edge after the address
           outl += " " + to_signed_dec(get(b.top->out_data_o), SME_ACC_BITS);
         }
         std::printf("%s\n", outl.c_str());

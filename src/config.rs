@@ -66,6 +66,10 @@ macro_rules! tile_params {
             /// Op-memory depth per crossbar (default: OU windows per crossbar).
             ops { default: rows.div_ceil(ou_rows) * cols.div_ceil(ou_cols), min: 1,
                 max: limits::MAX_OPS, why: "", flag: "ops", tag: "k" }
+            /// Crossbar + ADC read latency in cycles (the X stage): 1 for the
+            /// behavioral crossbar, more for a macro with registered reads.
+            xbar_latency { default: 1, min: 1, max: limits::MAX_XBAR_LATENCY, why: "",
+                flag: "xbar-latency", tag: "_xl" }
         }
     };
 }
@@ -338,7 +342,8 @@ pub struct Derived {
     pub prog_addr_bits: u32,
     /// Width of the offset inside a region.
     pub prog_offset_bits: u32,
-    /// Cycles from the accepted start to done, beyond steps x longest op list.
+    /// Cycles from the accepted start to done, beyond steps x longest op
+    /// list: `PIPELINE_LATENCY + xbar_latency - 1`.
     pub latency: u32,
 }
 
@@ -375,9 +380,11 @@ pub struct TileConfig {
     pub derived: Derived,
 }
 
-/// Pipeline latency of the generated tile (see `templates/ctrl.sv`):
-/// cycles = steps * max_ops + LATENCY, counted from the clock edge that
-/// accepts `start_i` to the first edge at which `done_o` is high.
+/// Pipeline latency of the generated tile with a one-cycle crossbar read
+/// (see `templates/ctrl.sv`): cycles = steps * max_ops + latency, counted
+/// from the clock edge that accepts `start_i` to the first edge at which
+/// `done_o` is high, where latency = PIPELINE_LATENCY + xbar_latency - 1
+/// ([`Derived::latency`]).
 pub const PIPELINE_LATENCY: u32 = 4;
 
 /// Bits needed to represent values 0..=v (at least 1).
@@ -411,6 +418,8 @@ pub mod limits {
     pub const MAX_IO: u32 = 65536;
     /// Largest op-memory depth.
     pub const MAX_OPS: u32 = 65536;
+    /// Largest crossbar + ADC read latency in cycles.
+    pub const MAX_XBAR_LATENCY: u32 = 16;
     /// Largest accumulator width (the golden model computes in i128).
     pub const MAX_ACC_BITS: u32 = 127;
 }
@@ -441,6 +450,7 @@ impl TileConfig {
             inputs,
             outputs,
             ops,
+            xbar_latency,
             ..
         } = params.clone();
         let max_column_sum = max_column_sum(ou_rows, cell_bits, dac_bits);
@@ -561,7 +571,7 @@ impl TileConfig {
                 prog_data_bits,
                 prog_addr_bits,
                 prog_offset_bits,
-                latency: PIPELINE_LATENCY,
+                latency: PIPELINE_LATENCY + xbar_latency - 1,
             },
         })
     }

@@ -258,7 +258,8 @@ impl Tile {
         n
     }
 
-    /// Read every output through the output port (sign-extended).
+    /// Read every output through the output port (sign-extended). The read
+    /// port is registered: set the address, one clock edge, then read.
     pub fn read_outputs(&mut self) -> Vec<i128> {
         let acc_bits = port::OUT_DATA.width.bits(&self.cfg);
         let n = self.cfg.params.outputs;
@@ -266,6 +267,7 @@ impl Tile {
         for o in 0..n {
             self.poke(port::OUT_ADDR, &BigUint::from(o));
             self.eval();
+            self.tick();
             let raw = self.peek(port::OUT_DATA);
             let mut v: i128 = 0;
             for (i, dgt) in raw.to_u32_digits().iter().enumerate() {

@@ -104,6 +104,25 @@ pub fn matrix() -> Vec<(&'static str, TileParams)> {
         ("w32", w32()),
         // Programming data bus exactly 64 bits wide.
         ("w64", w64()),
+        // Crossbar + ADC read latency of 5 cycles (a macro with registered
+        // reads): the pipeline and the cycle formula follow it.
+        (
+            "xlat5",
+            TileParams {
+                rows: Some(24),
+                cols: Some(16),
+                cell_bits: Some(2),
+                dac_bits: Some(3),
+                act_bits: Some(7),
+                ou_rows: Some(6),
+                ou_cols: Some(4),
+                xbars: Some(3),
+                inputs: Some(40),
+                outputs: Some(30),
+                xbar_latency: Some(5),
+                ..p()
+            },
+        ),
         // Smallest tile: one crossbar, one op, one input, one output, 1x1 OU.
         (
             "tiny",

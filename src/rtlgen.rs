@@ -50,6 +50,13 @@ pub struct Ctx {
     pub act_pad_width: u32,
     /// Width of the controller's flush counter: holds latency - 1.
     pub flush_bits: u32,
+    /// Registers the crossbar read adds beyond the X-stage register:
+    /// xbar_latency - 1 (the crossbar's sums and the ops' side band are
+    /// delayed by this many cycles).
+    pub xbar_delay: u32,
+    /// Width of an op's side band delayed with the crossbar read: sign,
+    /// slice shift and output entries.
+    pub rd_side_bits: u32,
     /// Bits of the region field of the programming address.
     pub region_bits: u32,
     /// Programming regions.
@@ -135,6 +142,8 @@ impl Ctx {
             gather_lanes: p.xbars * p.ou_rows,
             act_pad_width: d.steps * p.dac_bits,
             flush_bits: bits_for((d.latency - 1) as u64),
+            xbar_delay: p.xbar_latency - 1,
+            rd_side_bits: 1 + d.shift_bits + p.ou_cols * d.op_layout.out_entry_bits,
             region_bits: iface::REGION_BITS,
             regions: &iface::region::ALL,
             region_docs: iface::region::ALL
@@ -178,6 +187,40 @@ pub fn header(cfg: &TileConfig) -> String {
     h
 }
 
+/// One memory shape: a `<prefix>_<name>` module rendered from
+/// `templates/ram.sv` (one write port, synchronous read, read latency 1).
+/// Depth, width and address width name package constants.
+#[derive(Debug, Clone)]
+pub struct RamShape {
+    /// Block name: the module is `<prefix>_<name>`, the file `<prefix>_<name>.sv`.
+    pub name: &'static str,
+    /// Module name.
+    pub module: String,
+    /// What the memory holds (the module's comment).
+    pub doc: &'static str,
+    /// Package constant of the depth.
+    pub depth: &'static str,
+    /// Package constant of the word width.
+    pub width: &'static str,
+    /// Package constant of the address width.
+    pub addr_w: &'static str,
+}
+
+/// The memories of the tile, one module per shape. Only memories with one
+/// reader per cycle are here: the input buffer and the accumulators are read
+/// by every lane every cycle (and the crossbar cells by every OU row), so
+/// they stay registers.
+pub fn ram_shapes(prefix: &str) -> Vec<RamShape> {
+    vec![RamShape {
+        name: "op_ram",
+        module: format!("{prefix}_op_ram"),
+        doc: "Op memory of one crossbar: Ops op words (the controller holds one per crossbar).",
+        depth: "Ops",
+        width: "OpW",
+        addr_w: "OpIdxW",
+    }]
+}
+
 macro_rules! templates {
     ($($name:ident => $path:literal),* $(,)?) => {
         $(
@@ -199,6 +242,13 @@ templates! {
     AccumT => "accum.sv",
     CtrlT => "ctrl.sv",
     TileT => "tile.sv",
+}
+
+#[derive(Template)]
+#[template(path = "ram.sv", escape = "none")]
+struct RamT<'a> {
+    c: &'a Ctx,
+    r: &'a RamShape,
 }
 
 /// One generated file.
@@ -247,8 +297,11 @@ pub fn verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
         name: format!("{prefix}_{block}.sv"),
         text,
     };
-    vec![
-        f("tile_pkg", render(&PkgT { c: &c })),
+    let mut v = vec![f("tile_pkg", render(&PkgT { c: &c }))];
+    for r in ram_shapes(prefix) {
+        v.push(f(r.name, render(&RamT { c: &c, r: &r })));
+    }
+    v.extend([
         f("xbar", render(&XbarT { c: &c })),
         f("gather", render(&GatherT { c: &c })),
         f("adc", render(&AdcT { c: &c })),
@@ -256,7 +309,8 @@ pub fn verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
         f("accum", render(&AccumT { c: &c })),
         f("ctrl", render(&CtrlT { c: &c })),
         f("tile", render(&TileT { c: &c })),
-    ]
+    ]);
+    v
 }
 
 /// The tile's ports for `cfg`: (name, direction, width), from [`iface::PORTS`].
@@ -323,6 +377,7 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
         "ports": ports(cfg).iter().map(|(n, dir, w)| json!({"name": n, "dir": dir, "width": w})).collect::<Vec<_>>(),
         "cycles": {
             "formula": "steps * max_ops + latency",
+            "xbar_latency": p.xbar_latency,
             "steps": d.steps,
             "latency": d.latency,
             "counted_from": "the rising edge that samples start_i high while idle",
@@ -350,7 +405,7 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
         "output_port": {
             "addr_bits": d.out_idx_bits,
             "data_bits": d.acc_bits,
-            "meaning": "signed two's complement sum of every crossbar's bank for output out_addr_i; combinational; valid after done_o until the next start",
+            "meaning": "signed two's complement sum of every crossbar's bank for the output out_addr_i named at the previous rising edge (registered read port, read latency 1 cycle); valid from the cycle after done_o until the next start",
         },
         "sequence": [
             "reset: rst_ni low for at least one cycle",
@@ -363,7 +418,7 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
             format!("write the input vector (region {})", iface::region::INPUTS),
             "pulse start_i for one cycle while busy_o is low",
             "wait for done_o (a one-cycle pulse)",
-            "read outputs 0..outputs-1 through out_addr_i/out_data_o",
+            "read outputs 0..outputs-1: set out_addr_i, read out_data_o after the next rising edge (registered read port)",
             "for the next vector: write inputs, start again (cells and ops persist)",
         ],
     })
@@ -440,6 +495,79 @@ pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -
          \t  -CFLAGS \"$(TB_DEFINES)\" $(SOURCES) sme_tb.cpp\n",
     );
     s
+}
+
+/// A flow the generated RTL is meant for (`sme gen --target`): the extra
+/// files written beside the RTL for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Simulation: the standalone Verilator testbench (as `--tb`).
+    Sim,
+    /// FPGA: Yosys scripts for `synth_ice40` and `synth_ecp5` (the op
+    /// memories become block RAM).
+    Fpga,
+    /// ASIC: a Yosys script that keeps every memory module a black box, for
+    /// an SRAM macro wrapper with the same name and ports.
+    Asic,
+}
+
+/// The read lines of a Yosys script; memory modules as black boxes when
+/// `blackbox_rams` (`read_verilog -lib`).
+fn yosys_reads(prefix: &str, sources: &[GenFile], blackbox_rams: bool) -> String {
+    let rams: Vec<String> = ram_shapes(prefix)
+        .iter()
+        .map(|r| format!("{}.sv", r.module))
+        .collect();
+    let mut s = String::new();
+    for f in sources {
+        let lib = blackbox_rams && rams.contains(&f.name);
+        s.push_str(&format!(
+            "read_verilog -sv {}{}\n",
+            if lib { "-lib " } else { "" },
+            f.name
+        ));
+    }
+    s
+}
+
+const NO_LATCH: &str = "# No latches anywhere in the design.\n\
+    select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_*_ t:$_DLATCHSR_*_\n";
+
+/// The extra files of `target` for the generated sources.
+pub fn target_files(
+    target: Target,
+    cfg: &TileConfig,
+    prefix: &str,
+    sources: &[GenFile],
+) -> Vec<GenFile> {
+    let top = format!("{prefix}_tile");
+    match target {
+        Target::Sim => testbench(cfg, prefix, sources),
+        Target::Fpga => ["ice40", "ecp5"]
+            .iter()
+            .map(|fam| GenFile {
+                name: format!("{top}_{fam}.ys"),
+                text: format!(
+                    "# Generated by sme: FPGA synthesis for {fam} (yosys -s <this file>).\n\
+                     # The op memories ({prefix}_op_ram) map to block RAM when they are\n\
+                     # large enough; the log must not say \"Replacing memory ... with list\n\
+                     # of registers\".\n{}synth_{fam} -top {top}\n{NO_LATCH}stat\n",
+                    yosys_reads(prefix, sources, false)
+                ),
+            })
+            .collect(),
+        Target::Asic => vec![GenFile {
+            name: format!("{top}_asic.ys"),
+            text: format!(
+                "# Generated by sme: generic ASIC synthesis (yosys -s <this file>).\n\
+                 # Memory modules are read as black boxes (-lib): replace their bodies\n\
+                 # by SRAM macro wrappers with the same names, ports and read latency\n\
+                 # (one write port, synchronous read, 1 cycle), then map the rest with\n\
+                 # your library (dfflibmap -liberty / abc -liberty).\n{}synth -top {top}\n{NO_LATCH}check -assert\nstat\n",
+                yosys_reads(prefix, sources, true)
+            ),
+        }],
+    }
 }
 
 /// The testbench files `sme gen --tb` writes beside the RTL.

@@ -1,7 +1,8 @@
 {{ c.header }}
 `default_nettype none
 
-// Grouping controller: holds every crossbar's op list and op count, and
+// Grouping controller: holds every crossbar's op list (one op memory,
+// {{ c.prefix }}_op_ram, per crossbar) and op count, and
 // sequences them. On start it clears the accumulators and, for every
 // activation step t = 0..Steps-1, issues op k = 0..L-1 of every crossbar in
 // parallel, one per cycle (L = the longest op list; crossbars with shorter
@@ -11,7 +12,6 @@
 module {{ c.prefix }}_ctrl #(
   // Constants of {{ c.pkg }} (localparams: not overridable).
   localparam int Xbars   = {{ c.pkg }}::Xbars,
-  localparam int Ops     = {{ c.pkg }}::Ops,
   localparam int OpW     = {{ c.pkg }}::OpW,
   localparam int OpIdxW  = {{ c.pkg }}::OpIdxW,
   localparam int CntW    = {{ c.pkg }}::CntW,
@@ -149,16 +149,19 @@ module {{ c.prefix }}_ctrl #(
   assign issue_step_o = issue_step_q;
 
   for (genvar j = 0; j < Xbars; j++) begin : gen_xbar
-    logic [OpW-1:0] mem_q [Ops];
     logic [OpW-1:0]  op_q;
     logic            valid_q;
     logic [CntW-1:0] cnt_q;
 
-    always_ff @(posedge clk_i) begin
-      if (op_we_i && op_xbar_i == XbarW'(j)) begin
-        mem_q[op_addr_i] <= op_data_i;
-      end
-    end
+    // Op memory (synchronous read: op_q is op k_q of the previous edge).
+    {{ c.prefix }}_op_ram u_op_ram (
+      .clk_i   (clk_i),
+      .we_i    (op_we_i && op_xbar_i == XbarW'(j)),
+      .waddr_i (op_addr_i),
+      .wdata_i (op_data_i),
+      .raddr_i (k_q),
+      .rdata_o (op_q)
+    );
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
@@ -174,10 +177,6 @@ module {{ c.prefix }}_ctrl #(
       end else begin
         valid_q <= issue && (CntW'(k_q) < cnt_q);
       end
-    end
-
-    always_ff @(posedge clk_i) begin
-      op_q <= mem_q[k_q];
     end
 
     assign cnts[j*CntW +: CntW]     = cnt_q;

@@ -2,10 +2,12 @@
 `default_nettype none
 
 // Input buffer, row-index gather and DAC. Holds Inputs activations of ActW
-// bits (written InPerWord at a time through the programming port). Each lane
-// (one crossbar row of one OU) looks up its input index and applies the
-// DacW-bit slice of the current activation step: code = x[idx][step*DacW +:
-// DacW], or 0 for an idle row.
+// bits (written InPerWord at a time through the programming port). Slice
+// before gather: the DacW-bit slice of the current activation step is taken
+// once per input (slice[n] = x[n][step*DacW +: DacW]), then each lane (one
+// crossbar row of one OU) picks its input's slice: code = slice[idx], or 0
+// for an idle row. Each lane's mux is then Inputs:1 over DacW bits rather
+// than over ActW bits.
 module {{ c.prefix }}_gather #(
   // Constants of {{ c.pkg }} (localparams: not overridable).
   localparam int Lanes     = {{ c.pkg }}::GatherLanes,
@@ -31,23 +33,24 @@ module {{ c.prefix }}_gather #(
   output logic [Lanes*DacW-1:0]   code_o
 );
 
-  // One register per input; `in_arr` is the read view for the gather.
-  logic [ActW-1:0] in_arr [Inputs];
+  // One register per input, and the current step's slice of it (input n at
+  // [n*DacW +: DacW]; a packed vector, so no tool mistakes it for a memory).
+  logic [Inputs*DacW-1:0] slice;
 
   for (genvar n = 0; n < Inputs; n++) begin : gen_in
-    logic [ActW-1:0] in_q;
+    logic [ActW-1:0]    in_q;
+    logic [ActPadW-1:0] act;
     always_ff @(posedge clk_i) begin
       if (wr_en_i && (wr_word_i == InWordW'(n / InPerWord))) begin
         in_q <= wr_data_i[(n % InPerWord)*ActW +: ActW];
       end
     end
-    assign in_arr[n] = in_q;
+    assign act      = ActPadW'(in_q);
+    assign slice[n*DacW +: DacW] = act[step_i*DacW +: DacW];
   end
 
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
-    logic [ActPadW-1:0] act;
-    assign act = ActPadW'(in_arr[idx_i[l*InIdxW +: InIdxW]]);
-    assign code_o[l*DacW +: DacW] = valid_i[l] ? act[step_i*DacW +: DacW] : '0;
+    assign code_o[l*DacW +: DacW] = valid_i[l] ? slice[idx_i[l*InIdxW +: InIdxW]*DacW +: DacW] : '0;
   end
 
 endmodule

@@ -23,6 +23,7 @@ package {{ c.pkg }};
   localparam int Inputs      = {{ c.params.inputs }};
   localparam int Outputs     = {{ c.params.outputs }};
   localparam int Ops         = {{ c.params.ops }};
+  // Crossbar + ADC read latency: {{ c.params.xbar_latency }} cycle(s) (xbar_latency).
 
   // Derived counts and widths.
   localparam int Steps       = {{ c.derived.steps }};
@@ -57,6 +58,12 @@ package {{ c.pkg }};
 {%- endif %}
   // Splice: shift amount (holds max slice shift + max step shift).
   localparam int ShAmtW      = {{ c.shamt_bits }};
+{%- if c.xbar_delay > 0 %}
+  // Crossbar read: registers beyond the X-stage register (xbar_latency - 1),
+  // and the width of the op side band delayed with it (sign, shift, outputs).
+  localparam int XbarDelay   = {{ c.xbar_delay }};
+  localparam int RdSideW     = {{ c.rd_side_bits }};
+{%- endif %}
   // Controller: cycles from the last issue to done, and the flush counter.
   localparam int Latency     = {{ c.derived.latency }};
   localparam int FlushW      = {{ c.flush_bits }};

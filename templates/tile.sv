@@ -7,7 +7,9 @@
 // Pipeline (one op per crossbar per cycle):
 //   F  fetch        controller reads op k of every crossbar (register in ctrl)
 //   G  gather       row-index lookup + DAC codes of the current step (register)
-//   X  crossbar+ADC OU column sums, saturating ADC (register)
+//   X  crossbar+ADC OU column sums, saturating ADC (register; xbar_latency
+//                  cycles: the crossbar adds xbar_latency - 1 registers and
+//                  the op's side band is delayed with it)
 //   S  splice       sign, slice shift, step shift (register)
 //   A  accumulate   into the crossbar's output bank
 // Cycles from the accepted start to done: Steps * (longest op list) + Latency.
@@ -17,8 +19,9 @@
 {%- for line in c.region_docs %}
 //   {{ line }}
 {%- endfor %}
-// Output read port: out_data_o = output out_addr_i (sum of all banks),
-// combinational, valid once done_o has pulsed and until the next start.
+// Output read port (registered, read latency 1): out_data_o = output
+// out_addr_i sampled at the previous rising edge (sum of all banks); valid
+// from one cycle after done_o has pulsed until the next start.
 module {{ c.prefix }}_tile #(
   // Constants of {{ c.pkg }} (localparams: not overridable; every submodule
   // takes its constants from the same package, so the design is consistent
@@ -50,6 +53,11 @@ module {{ c.prefix }}_tile #(
   localparam int ShiftW    = {{ c.pkg }}::ShiftW,
   localparam int SumW      = {{ c.pkg }}::SumW,
   localparam int SpliceW   = {{ c.pkg }}::SpliceW,
+{%- if c.xbar_delay > 0 %}
+  // Crossbar read registers beyond the X stage, and the delayed side band.
+  localparam int XbarDelay = {{ c.pkg }}::XbarDelay,
+  localparam int RdSideW   = {{ c.pkg }}::RdSideW,
+{%- endif %}
   // Op word layout (LSB first).
   localparam int OpW       = {{ c.pkg }}::OpW,
   localparam int OpSign    = {{ c.pkg }}::OpSign,
@@ -145,11 +153,24 @@ module {{ c.prefix }}_tile #(
   );
 
   // Step of the ops in the G and X stages (all crossbars run in lockstep).
-  logic [StepW-1:0] step_g_q, step_x_q;
+  logic [StepW-1:0] step_g_q, step_r, step_x_q;
   always_ff @(posedge clk_i) begin
     step_g_q <= step_f;
-    step_x_q <= step_g_q;
+    step_x_q <= step_r;
   end
+{% if c.xbar_delay > 0 %}
+  // The step follows the crossbar read through XbarDelay registers.
+  logic [XbarDelay*StepW-1:0] step_d_q;
+  always_ff @(posedge clk_i) begin
+    step_d_q[0 +: StepW] <= step_g_q;
+    for (int s = 1; s < XbarDelay; s++) begin
+      step_d_q[s*StepW +: StepW] <= step_d_q[(s-1)*StepW +: StepW];
+    end
+  end
+  assign step_r = step_d_q[(XbarDelay-1)*StepW +: StepW];
+{%- else %}
+  assign step_r = step_g_q;
+{%- endif %}
 
   logic [Xbars*AccW-1:0] bank_rd;
 
@@ -188,6 +209,42 @@ module {{ c.prefix }}_tile #(
       outs_g_q  <= op_f[OpOut +: OuCols*OutEntW];
     end
 
+    // The op's side band as the crossbar read leaves it (after XbarDelay
+    // registers when the read takes more than one cycle).
+    logic                      valid_r, neg_r;
+    logic [ShiftW-1:0]         shift_r;
+    logic [OuCols*OutEntW-1:0] outs_r;
+{% if c.xbar_delay > 0 %}
+    logic [XbarDelay-1:0]         valid_d_q;
+    logic [XbarDelay*RdSideW-1:0] side_d_q;
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        valid_d_q <= '0;
+      end else begin
+        valid_d_q[0] <= valid_g_q;
+        for (int s = 1; s < XbarDelay; s++) begin
+          valid_d_q[s] <= valid_d_q[s-1];
+        end
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      side_d_q[0 +: RdSideW] <= {neg_g_q, shift_g_q, outs_g_q};
+      for (int s = 1; s < XbarDelay; s++) begin
+        side_d_q[s*RdSideW +: RdSideW] <= side_d_q[(s-1)*RdSideW +: RdSideW];
+      end
+    end
+
+    assign valid_r                   = valid_d_q[XbarDelay-1];
+    assign {neg_r, shift_r, outs_r} = side_d_q[(XbarDelay-1)*RdSideW +: RdSideW];
+{%- else %}
+    assign valid_r = valid_g_q;
+    assign neg_r   = neg_g_q;
+    assign shift_r = shift_g_q;
+    assign outs_r  = outs_g_q;
+{%- endif %}
+
     // X stage: crossbar read and ADC.
     logic [OuCols*SumW-1:0] sum_x;
     logic [OuCols*AdcW-1:0] adc_x;
@@ -217,15 +274,15 @@ module {{ c.prefix }}_tile #(
       if (!rst_ni) begin
         valid_x_q <= 1'b0;
       end else begin
-        valid_x_q <= valid_g_q;
+        valid_x_q <= valid_r;
       end
     end
 
     always_ff @(posedge clk_i) begin
       adc_x_q   <= adc_x;
-      neg_x_q   <= neg_g_q;
-      shift_x_q <= shift_g_q;
-      outs_x_q  <= outs_g_q;
+      neg_x_q   <= neg_r;
+      shift_x_q <= shift_r;
+      outs_x_q  <= outs_r;
     end
 
     // S stage: shift-add splice.
@@ -278,14 +335,22 @@ module {{ c.prefix }}_tile #(
   end
 
   // ---------------------------------------------------------------------------
-  // Output read port: sum of all banks
+  // Output read port: sum of all banks, registered
   // ---------------------------------------------------------------------------
+  logic [AccW-1:0] out_sum, out_data_q;
+
   always_comb begin
-    out_data_o = '0;
+    out_sum = '0;
     for (int j = 0; j < Xbars; j++) begin
-      out_data_o = out_data_o + bank_rd[j*AccW +: AccW];
+      out_sum = out_sum + bank_rd[j*AccW +: AccW];
     end
   end
+
+  always_ff @(posedge clk_i) begin
+    out_data_q <= out_sum;
+  end
+
+  assign out_data_o = out_data_q;
 
 endmodule
 

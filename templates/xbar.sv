@@ -4,11 +4,18 @@
 // Behavioral ReRAM crossbar: Rows x Cols cells of CellW bits, written one row
 // at a time through the programming port, read one OU window (OuRows x OuCols)
 // per cycle. Each column returns the analog sum of cell x DAC code over the
-// window's rows, as an unsigned SumW-bit number (combinational).
+// window's rows, as an unsigned SumW-bit number: combinational
+{%- if c.xbar_delay > 0 %}
+// sums delayed by XbarDelay = xbar_latency - 1 registers (read latency
+// xbar_latency with the tile's X-stage register).
+{%- else %}
+// (read latency 1 with the tile's X-stage register).
+{%- endif %}
 //
 // Hard-macro replacement: keep this module's name and ports and replace the
-// body by the macro wrapper (`sum_o` must stay combinational from `rw_i`,
-// `cw_i` and `code_i`, or the tile pipeline latency must be regenerated).
+// body by the macro wrapper: `sum_o` must follow `rw_i`, `cw_i` and `code_i`
+// after xbar_latency - 1 clock edges (regenerate with `--xbar-latency N` for
+// a macro whose read takes N cycles including the ADC register).
 module {{ c.prefix }}_xbar #(
   // Constants of {{ c.pkg }} (localparams: not overridable).
   localparam int Rows     = {{ c.pkg }}::Rows,
@@ -21,6 +28,10 @@ module {{ c.prefix }}_xbar #(
   localparam int RwW      = {{ c.pkg }}::RwW,
   localparam int CwW      = {{ c.pkg }}::CwW,
   localparam int SumW     = {{ c.pkg }}::SumW,
+{%- if c.xbar_delay > 0 %}
+  // Read latency beyond one cycle: registers on the sums.
+  localparam int XbarDelay = {{ c.pkg }}::XbarDelay,
+{%- endif %}
   // Row index arithmetic width: holds rw * OuRows + OuRows - 1.
   localparam int RowCalcW = {{ c.pkg }}::RowCalcW,
   // Column index arithmetic width: holds cw * OuCols.
@@ -69,6 +80,8 @@ module {{ c.prefix }}_xbar #(
     assign win[i*OuCols*CellW +: OuCols*CellW] = data[col_base*CellW +: OuCols*CellW];
   end
 
+  logic [OuCols*SumW-1:0] sum_c;
+
   for (genvar c = 0; c < OuCols; c++) begin : gen_col
     logic [SumW-1:0] acc;
     always_comb begin
@@ -77,8 +90,21 @@ module {{ c.prefix }}_xbar #(
         acc = acc + SumW'(win[(i*OuCols + c)*CellW +: CellW]) * SumW'(code_i[i*DacW +: DacW]);
       end
     end
-    assign sum_o[c*SumW +: SumW] = acc;
+    assign sum_c[c*SumW +: SumW] = acc;
   end
+{% if c.xbar_delay > 0 %}
+  // Read latency: the sums leave through XbarDelay registers.
+  logic [XbarDelay*OuCols*SumW-1:0] sum_d_q;
+  always_ff @(posedge clk_i) begin
+    sum_d_q[0 +: OuCols*SumW] <= sum_c;
+    for (int s = 1; s < XbarDelay; s++) begin
+      sum_d_q[s*OuCols*SumW +: OuCols*SumW] <= sum_d_q[(s-1)*OuCols*SumW +: OuCols*SumW];
+    end
+  end
+  assign sum_o = sum_d_q[(XbarDelay-1)*OuCols*SumW +: OuCols*SumW];
+{%- else %}
+  assign sum_o = sum_c;
+{%- endif %}
 
 endmodule
 

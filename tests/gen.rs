@@ -201,6 +201,45 @@ fn cli_gen_tb_writes_the_testbench() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// `sme gen --target sim|fpga|asic` writes each flow's files: the
+/// testbench, the FPGA Yosys scripts, the ASIC script with every memory
+/// module a black box (`read_verilog -lib`).
+#[test]
+fn cli_gen_targets_write_their_flow_files() {
+    let d = tmpdir("gen-target");
+    let out = sme()
+        .args(["gen", "--xbar", "8", "--ou", "4x4", "--xbars", "2"])
+        .args([
+            "--target", "sim", "--target", "fpga", "--target", "asic", "--out",
+        ])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["sme_tb.cpp", "sme_tb.mk"] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    for fam in ["ice40", "ecp5"] {
+        let ys = std::fs::read_to_string(d.join(format!("sme_tile_{fam}.ys"))).unwrap();
+        assert!(
+            ys.contains(&format!("\nsynth_{fam} -top sme_tile\n")),
+            "{ys}"
+        );
+        assert!(ys.contains("read_verilog -sv sme_op_ram.sv\n"), "{ys}");
+    }
+    let asic = std::fs::read_to_string(d.join("sme_tile_asic.ys")).unwrap();
+    assert!(
+        asic.contains("read_verilog -sv -lib sme_op_ram.sv\n"),
+        "{asic}"
+    );
+    assert!(asic.contains("read_verilog -sv sme_tile.sv\n"), "{asic}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 fn read_all(d: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
         .unwrap()

@@ -1,6 +1,7 @@
 //! Lint and portability over a parameter grid: `verilator --lint-only -Wall`
 //! (no waivers), `iverilog -g2012`, and Yosys `synth` + `check -assert` with
-//! an assertion that no latch exists. Needs the HDL tools (feature `cosim`;
+//! an assertion that no latch exists; `synth_ice40` infers block RAM for the
+//! op memories. Needs the HDL tools (feature `cosim`;
 //! scripts/test installs them); a missing tool fails the test loudly.
 #![cfg(feature = "cosim")]
 
@@ -303,5 +304,61 @@ fn top_has_no_overridable_parameter() {
         err.contains("Xbars") && err.contains("not found"),
         "iverilog silently accepted overriding Xbars:\n{err}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// FPGA flow: `synth_ice40` on a small config maps every op memory
+/// (`sme_op_ram`) to iCE40 block RAM, turns no memory into a list of
+/// registers behind the designer's back, and builds no latch.
+#[test]
+fn synth_ice40_infers_block_ram_without_latches() {
+    let dir = scratch("ice40");
+    let cfg = p(|t| {
+        t.rows = Some(8);
+        t.cols = Some(8);
+        t.ou_rows = Some(4);
+        t.ou_cols = Some(4);
+        t.xbars = Some(2);
+        t.ops = Some(256);
+        t.inputs = Some(8);
+        t.outputs = Some(8);
+    });
+    write(&dir, &cfg);
+    let mut ys = String::new();
+    for f in generate(&cfg, "sme").sources {
+        ys.push_str(&format!("read_verilog -sv {}\n", f.name));
+    }
+    ys.push_str(
+        "synth_ice40 -top sme_tile\n\
+         select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_*_ t:$_DLATCHSR_*_\n\
+         select -assert-min 1 t:SB_RAM40_4K\n\
+         stat\n",
+    );
+    std::fs::write(dir.join("ice40.ys"), ys).unwrap();
+    let out = tool("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-l", "ice40.log", "-s", "ice40.ys"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "synth_ice40:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(dir.join("ice40.log")).unwrap();
+    assert!(
+        !log.contains("with list of registers"),
+        "a memory became registers:\n{}",
+        log.lines()
+            .filter(|l| l.contains("with list of registers"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Both op memories (256 words each) are block RAM, not flops.
+    for j in 0..2 {
+        let ff =
+            format!("using FF mapping for memory sme_tile.u_ctrl.gen_xbar[{j}].u_op_ram.mem_q");
+        assert!(!log.contains(&ff), "{ff}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -25,6 +25,32 @@ pub struct GenArgs {
     /// `sme_tb.mk`) beside the RTL.
     #[arg(long)]
     pub tb: bool,
+    /// Also write the files of a flow: `sim` (the testbench, as `--tb`),
+    /// `fpga` (`<top>_ice40.ys`, `<top>_ecp5.ys`), `asic` (`<top>_asic.ys`,
+    /// memories as black boxes). Repeatable.
+    #[arg(long, value_enum)]
+    pub target: Vec<TargetArg>,
+}
+
+/// `--target` values (see [`rtlgen::Target`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    /// The standalone Verilator testbench (as `--tb`).
+    Sim,
+    /// Yosys scripts for synth_ice40 and synth_ecp5.
+    Fpga,
+    /// A generic Yosys script with the memories as black boxes.
+    Asic,
+}
+
+impl From<TargetArg> for rtlgen::Target {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Sim => rtlgen::Target::Sim,
+            TargetArg::Fpga => rtlgen::Target::Fpga,
+            TargetArg::Asic => rtlgen::Target::Asic,
+        }
+    }
 }
 
 /// Run `sme gen`.
@@ -36,8 +62,17 @@ pub fn run(a: &GenArgs) -> Result<()> {
         .files()
         .map(|f| (f.name.clone(), f.text.clone()))
         .collect();
+    let mut targets: Vec<rtlgen::Target> = a.target.iter().map(|&t| t.into()).collect();
     if a.tb {
-        for f in rtlgen::testbench(&cfg, &a.prefix, &bundle.sources) {
+        targets.insert(0, rtlgen::Target::Sim);
+    }
+    let mut seen = Vec::new();
+    for t in targets {
+        if seen.contains(&t) {
+            continue;
+        }
+        seen.push(t);
+        for f in rtlgen::target_files(t, &cfg, &a.prefix, &bundle.sources) {
             files.push((f.name, f.text));
         }
     }

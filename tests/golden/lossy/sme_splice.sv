@@ -14,6 +14,7 @@
 //   inputs = 24
 //   outputs = 20
 //   ops = 8
+//   xbar_latency = 1
 // Derived: slices 4 steps 4 sum 7 b, ADC 4 b (LOSSY: saturates), splice 17 b, accumulator 23 b, op word 79 b
 `default_nettype none
 

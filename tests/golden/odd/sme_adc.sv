@@ -14,6 +14,7 @@
 //   inputs = 50
 //   outputs = 40
 //   ops = 80
+//   xbar_latency = 1
 // Derived: slices 7 steps 8 sum 3 b, ADC 3 b (lossless), splice 17 b, accumulator 26 b, op word 67 b
 `default_nettype none
 

@@ -14,6 +14,7 @@
 //   inputs = 50
 //   outputs = 40
 //   ops = 80
+//   xbar_latency = 1
 // Derived: slices 7 steps 8 sum 3 b, ADC 3 b (lossless), splice 17 b, accumulator 26 b, op word 67 b
 `default_nettype none
 
@@ -39,6 +40,7 @@ package sme_tile_pkg;
   localparam int Inputs      = 50;
   localparam int Outputs     = 40;
   localparam int Ops         = 80;
+  // Crossbar + ADC read latency: 1 cycle(s) (xbar_latency).
 
   // Derived counts and widths.
   localparam int Steps       = 8;

@@ -14,10 +14,12 @@
 //   inputs = 1
 //   outputs = 1
 //   ops = 1
+//   xbar_latency = 1
 // Derived: slices 1 steps 1 sum 1 b, ADC 1 b (lossless), splice 2 b, accumulator 2 b, op word 9 b
 `default_nettype none
 
-// Grouping controller: holds every crossbar's op list and op count, and
+// Grouping controller: holds every crossbar's op list (one op memory,
+// sme_op_ram, per crossbar) and op count, and
 // sequences them. On start it clears the accumulators and, for every
 // activation step t = 0..Steps-1, issues op k = 0..L-1 of every crossbar in
 // parallel, one per cycle (L = the longest op list; crossbars with shorter
@@ -27,7 +29,6 @@
 module sme_ctrl #(
   // Constants of sme_tile_pkg (localparams: not overridable).
   localparam int Xbars   = sme_tile_pkg::Xbars,
-  localparam int Ops     = sme_tile_pkg::Ops,
   localparam int OpW     = sme_tile_pkg::OpW,
   localparam int OpIdxW  = sme_tile_pkg::OpIdxW,
   localparam int CntW    = sme_tile_pkg::CntW,
@@ -165,16 +166,19 @@ module sme_ctrl #(
   assign issue_step_o = issue_step_q;
 
   for (genvar j = 0; j < Xbars; j++) begin : gen_xbar
-    logic [OpW-1:0] mem_q [Ops];
     logic [OpW-1:0]  op_q;
     logic            valid_q;
     logic [CntW-1:0] cnt_q;
 
-    always_ff @(posedge clk_i) begin
-      if (op_we_i && op_xbar_i == XbarW'(j)) begin
-        mem_q[op_addr_i] <= op_data_i;
-      end
-    end
+    // Op memory (synchronous read: op_q is op k_q of the previous edge).
+    sme_op_ram u_op_ram (
+      .clk_i   (clk_i),
+      .we_i    (op_we_i && op_xbar_i == XbarW'(j)),
+      .waddr_i (op_addr_i),
+      .wdata_i (op_data_i),
+      .raddr_i (k_q),
+      .rdata_o (op_q)
+    );
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
@@ -190,10 +194,6 @@ module sme_ctrl #(
       end else begin
         valid_q <= issue && (CntW'(k_q) < cnt_q);
       end
-    end
-
-    always_ff @(posedge clk_i) begin
-      op_q <= mem_q[k_q];
     end
 
     assign cnts[j*CntW +: CntW]     = cnt_q;

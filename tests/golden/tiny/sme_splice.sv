@@ -14,6 +14,7 @@
 //   inputs = 1
 //   outputs = 1
 //   ops = 1
+//   xbar_latency = 1
 // Derived: slices 1 steps 1 sum 1 b, ADC 1 b (lossless), splice 2 b, accumulator 2 b, op word 9 b
 `default_nettype none
 

@@ -14,6 +14,7 @@
 //   inputs = 1
 //   outputs = 1
 //   ops = 1
+//   xbar_latency = 1
 // Derived: slices 1 steps 1 sum 1 b, ADC 1 b (lossless), splice 2 b, accumulator 2 b, op word 9 b
 `default_nettype none
 
@@ -23,7 +24,9 @@
 // Pipeline (one op per crossbar per cycle):
 //   F  fetch        controller reads op k of every crossbar (register in ctrl)
 //   G  gather       row-index lookup + DAC codes of the current step (register)
-//   X  crossbar+ADC OU column sums, saturating ADC (register)
+//   X  crossbar+ADC OU column sums, saturating ADC (register; xbar_latency
+//                  cycles: the crossbar adds xbar_latency - 1 registers and
+//                  the op's side band is delayed with it)
 //   S  splice       sign, slice shift, step shift (register)
 //   A  accumulate   into the crossbar's output bank
 // Cycles from the accepted start to done: Steps * (longest op list) + Latency.
@@ -34,8 +37,9 @@
 //   region 1 ops   : offset = {xbar, k}    data = op word (layout in the manifest)
 //   region 2 counts: offset = xbar         data = op count
 //   region 3 inputs: offset = word         data = InPerWord inputs, input w*InPerWord+i at [i*ActW +: ActW]
-// Output read port: out_data_o = output out_addr_i (sum of all banks),
-// combinational, valid once done_o has pulsed and until the next start.
+// Output read port (registered, read latency 1): out_data_o = output
+// out_addr_i sampled at the previous rising edge (sum of all banks); valid
+// from one cycle after done_o has pulsed until the next start.
 module sme_tile #(
   // Constants of sme_tile_pkg (localparams: not overridable; every submodule
   // takes its constants from the same package, so the design is consistent
@@ -170,11 +174,13 @@ module sme_tile #(
   );
 
   // Step of the ops in the G and X stages (all crossbars run in lockstep).
-  logic [StepW-1:0] step_g_q, step_x_q;
+  logic [StepW-1:0] step_g_q, step_r, step_x_q;
   always_ff @(posedge clk_i) begin
     step_g_q <= step_f;
-    step_x_q <= step_g_q;
+    step_x_q <= step_r;
   end
+
+  assign step_r = step_g_q;
 
   logic [Xbars*AccW-1:0] bank_rd;
 
@@ -213,6 +219,17 @@ module sme_tile #(
       outs_g_q  <= op_f[OpOut +: OuCols*OutEntW];
     end
 
+    // The op's side band as the crossbar read leaves it (after XbarDelay
+    // registers when the read takes more than one cycle).
+    logic                      valid_r, neg_r;
+    logic [ShiftW-1:0]         shift_r;
+    logic [OuCols*OutEntW-1:0] outs_r;
+
+    assign valid_r = valid_g_q;
+    assign neg_r   = neg_g_q;
+    assign shift_r = shift_g_q;
+    assign outs_r  = outs_g_q;
+
     // X stage: crossbar read and ADC.
     logic [OuCols*SumW-1:0] sum_x;
     logic [OuCols*AdcW-1:0] adc_x;
@@ -242,15 +259,15 @@ module sme_tile #(
       if (!rst_ni) begin
         valid_x_q <= 1'b0;
       end else begin
-        valid_x_q <= valid_g_q;
+        valid_x_q <= valid_r;
       end
     end
 
     always_ff @(posedge clk_i) begin
       adc_x_q   <= adc_x;
-      neg_x_q   <= neg_g_q;
-      shift_x_q <= shift_g_q;
-      outs_x_q  <= outs_g_q;
+      neg_x_q   <= neg_r;
+      shift_x_q <= shift_r;
+      outs_x_q  <= outs_r;
     end
 
     // S stage: shift-add splice.
@@ -303,14 +320,22 @@ module sme_tile #(
   end
 
   // ---------------------------------------------------------------------------
-  // Output read port: sum of all banks
+  // Output read port: sum of all banks, registered
   // ---------------------------------------------------------------------------
+  logic [AccW-1:0] out_sum, out_data_q;
+
   always_comb begin
-    out_data_o = '0;
+    out_sum = '0;
     for (int j = 0; j < Xbars; j++) begin
-      out_data_o = out_data_o + bank_rd[j*AccW +: AccW];
+      out_sum = out_sum + bank_rd[j*AccW +: AccW];
     end
   end
+
+  always_ff @(posedge clk_i) begin
+    out_data_q <= out_sum;
+  end
+
+  assign out_data_o = out_data_q;
 
 endmodule
 

@@ -14,6 +14,7 @@
 //   inputs = 1
 //   outputs = 1
 //   ops = 1
+//   xbar_latency = 1
 // Derived: slices 1 steps 1 sum 1 b, ADC 1 b (lossless), splice 2 b, accumulator 2 b, op word 9 b
 `default_nettype none
 
@@ -39,6 +40,7 @@ package sme_tile_pkg;
   localparam int Inputs      = 1;
   localparam int Outputs     = 1;
   localparam int Ops         = 1;
+  // Crossbar + ADC read latency: 1 cycle(s) (xbar_latency).
 
   // Derived counts and widths.
   localparam int Steps       = 1;
