@@ -26,6 +26,7 @@
 //! `scales[c]`, plus `bias[c]`.
 
 pub mod admm;
+pub mod cnn;
 pub mod data;
 pub mod mlp;
 
@@ -295,6 +296,8 @@ pub fn compress_dataset(
                 scales: c.scales1.iter().map(|s| s * INPUT_SCALE).collect(),
                 weights: a1.data,
                 bias: tuned.b1.to_vec(),
+                conv: None,
+                requant: None,
             },
             IntLayer {
                 name: "fc2".into(),
@@ -303,6 +306,8 @@ pub fn compress_dataset(
                 scales: c.scales2.clone(),
                 weights: a2.data,
                 bias: tuned.b2.to_vec(),
+                conv: None,
+                requant: None,
             },
         ],
     };
