@@ -28,6 +28,7 @@
 pub mod admm;
 pub mod cnn;
 pub mod data;
+pub mod lenet;
 pub mod mlp;
 
 use crate::compiler::pattern::{Pattern, PatternKind, in_pattern, zero_bit_fraction};
