@@ -46,14 +46,14 @@ pub struct CompressArgs {
     /// Non-zero bits per weight (khot) or per window (group), 1..=7.
     #[arg(long, default_value_t = 2, allow_hyphen_values = true)]
     pub k: u32,
-    /// Float training epochs [default: mlp 60, lenet 8].
+    /// Float training epochs [default: mlp 60, lenet 15].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// ADMM epochs [default: mlp 40, lenet 8].
+    /// ADMM epochs [default: mlp 40, lenet 15].
     #[arg(long)]
     pub admm_epochs: Option<usize>,
     /// Straight-through fine-tune epochs after the hard projection
-    /// [default: mlp 10, lenet 3].
+    /// [default: mlp 10, lenet 5].
     #[arg(long)]
     pub finetune_epochs: Option<usize>,
     /// LeNet only: train on the first N training rows (taken round-robin
