@@ -315,24 +315,38 @@ impl WeightsFile {
         Ok(())
     }
 
-    /// The layers as a network of fully connected layers (shapes only, one
-    /// input vector each), for reports.
+    /// The layers as a network (shapes only), for reports: fully connected
+    /// layers with one input vector, conv layers (version 2) with one
+    /// vector per output pixel.
     pub fn network(&self) -> crate::nets::Network {
         crate::nets::Network {
             name: self.name.clone(),
             layers: self
                 .layers
                 .iter()
-                .map(|l| crate::nets::Layer {
-                    name: l.name.clone(),
-                    kind: crate::nets::LayerKind::Fc,
-                    in_ch: l.rows,
-                    out_ch: l.cols,
-                    kh: 1,
-                    kw: 1,
-                    groups: 1,
-                    vectors: 1,
-                    weights: Vec::new(),
+                .map(|l| match &l.conv {
+                    None => crate::nets::Layer {
+                        name: l.name.clone(),
+                        kind: crate::nets::LayerKind::Fc,
+                        in_ch: l.rows,
+                        out_ch: l.cols,
+                        kh: 1,
+                        kw: 1,
+                        groups: 1,
+                        vectors: 1,
+                        weights: Vec::new(),
+                    },
+                    Some(c) => crate::nets::Layer {
+                        name: l.name.clone(),
+                        kind: crate::nets::LayerKind::Conv,
+                        in_ch: c.in_c,
+                        out_ch: l.cols,
+                        kh: c.kernel,
+                        kw: c.kernel,
+                        groups: 1,
+                        vectors: c.out_hw().0 * c.out_hw().1,
+                        weights: Vec::new(),
+                    },
                 })
                 .collect(),
             warnings: Vec::new(),

@@ -56,6 +56,11 @@ pub struct InferArgs {
     /// Seed of the idle cycles between vectors.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Check the RTL against this network's integer model instead of
+    /// --weights' own (e.g. the uncorrupted network, to show that a wrong
+    /// layer is caught).
+    #[arg(long, value_name = "WEIGHTS")]
+    pub reference: Option<PathBuf>,
     /// Testbench cache (default $SME_CACHE_DIR, $XDG_CACHE_HOME/sme or ~/.cache/sme).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -92,11 +97,19 @@ pub fn run(a: &InferArgs) -> Result<()> {
         bail!("--images {}: valid 1..=10000", a.images);
     }
     let data = a.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_MNIST));
-    let mut outputs = Outputs::new([a.weights.as_path(), data.as_path()]);
+    let mut outputs = Outputs::new(
+        [Some(a.weights.as_path()), Some(data.as_path()), a.reference.as_deref()]
+            .into_iter()
+            .flatten(),
+    );
     let json = outputs.claim("--json", a.json.as_deref())?;
     let f = WeightsFile::load(&a.weights)?;
     let input = network::check(&cfg, &f)
         .map_err(|e| e.context(format!("weights file {}", a.weights.display())))?;
+    let reference = match &a.reference {
+        Some(p) => Some(WeightsFile::load(p)?),
+        None => None,
+    };
     let d = load_mnist(&data)?;
     if input != d.pixels {
         bail!(
@@ -133,6 +146,7 @@ pub fn run(a: &InferArgs) -> Result<()> {
         labels: pick.iter().map(|&i| d.y[i]).collect(),
         mapper: a.mapper.mapper(),
         seed: a.seed,
+        reference,
     };
     let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
         Box::new(std::io::stderr())
@@ -179,9 +193,10 @@ pub fn run(a: &InferArgs) -> Result<()> {
     }
     writeln!(
         out,
-        "images {}: RTL class = integer model class on {}; accuracy RTL {:.2}%, integer model {:.2}%; cycles per image RTL {} / model {}",
+        "images {}: RTL class = integer model class on {}, logits equal on {}; accuracy RTL {:.2}%, integer model {:.2}%; cycles per image RTL {} / model {}",
         rep.images,
         rep.agree,
+        rep.logits_agree,
         100.0 * rep.accuracy_rtl,
         100.0 * rep.accuracy_integer,
         rep.cycles_rtl,
@@ -197,9 +212,10 @@ pub fn run(a: &InferArgs) -> Result<()> {
     }
     if !rep.ok {
         bail!(
-            "RTL and integer model disagree: {} of {} classes agree, {} mismatches, cycles RTL {} vs model {}",
+            "RTL and integer model disagree: {} of {} classes and {} logits agree, {} mismatches, cycles RTL {} vs model {}",
             rep.agree,
             rep.images,
+            rep.logits_agree,
             rep.mismatches,
             rep.cycles_rtl,
             rep.cycles_model

@@ -41,6 +41,10 @@ pub struct InferRequest {
     pub mapper: Mapper,
     /// Seed of the idle cycles between vectors.
     pub seed: u64,
+    /// The integer model the RTL is checked against; `None`: `weights`
+    /// itself (a different file, e.g. the uncorrupted network, shows that
+    /// the check catches a wrong layer).
+    pub reference: Option<WeightsFile>,
 }
 
 /// One layer on the RTL.
@@ -80,6 +84,8 @@ pub struct ImageRun {
     pub class_rtl: usize,
     /// Class of the integer model.
     pub class_integer: usize,
+    /// The RTL's logits equal the integer model's exactly.
+    pub logits_agree: bool,
 }
 
 /// `sme infer`'s report (`--json`; schema in `docs/json.md`).
@@ -95,6 +101,8 @@ pub struct InferReport {
     pub images: usize,
     /// Images whose RTL class equals the integer model's.
     pub agree: usize,
+    /// Images whose RTL logits equal the integer model's exactly.
+    pub logits_agree: usize,
     /// Share of images whose RTL class equals the label.
     pub accuracy_rtl: f64,
     /// Share of images whose integer-model class equals the label.
@@ -105,7 +113,8 @@ pub struct InferReport {
     pub cycles_model: u64,
     /// Tile, cycle and layer-sum mismatches over all layers.
     pub mismatches: u64,
-    /// Every image agrees, no mismatch, RTL cycles equal the model's.
+    /// Every image's logits agree, no mismatch, RTL cycles equal the
+    /// model's.
     pub ok: bool,
     /// Per layer.
     pub layers: Vec<LayerRun>,
@@ -141,6 +150,11 @@ pub fn infer(
 ) -> Result<InferReport> {
     let f = &req.weights;
     let input = check(cfg, f)?;
+    let reference = req.reference.as_ref().unwrap_or(f);
+    let ref_input = qnet::check_network(reference)?;
+    if ref_input != input {
+        bail!("the reference network takes {ref_input} inputs, the network {input}");
+    }
     if req.images.len() != req.labels.len() {
         bail!(
             "{} images and {} labels",
@@ -254,11 +268,17 @@ pub fn infer(
         }
         for (i, z) in logits.iter().enumerate() {
             let gi = b * BATCH + i;
-            let class_integer = qnet::classify(f, &req.images[gi])?;
+            let want = qnet::forward(reference, &req.images[gi])?;
+            if &want != z && details.len() < 20 {
+                details.push(format!(
+                    "image {gi}: RTL logits {z:?} != integer model {want:?}"
+                ));
+            }
             per_image.push(ImageRun {
                 label: req.labels[gi],
                 class_rtl: qnet::argmax(z),
-                class_integer,
+                class_integer: qnet::argmax(&want),
+                logits_agree: &want == z,
             });
         }
         progress.inc(batch.len() as u64);
@@ -277,6 +297,7 @@ pub fn infer(
             per_image.iter().filter(|r| f(r)).count() as f64 / n as f64
         }
     };
+    let logits_agree = per_image.iter().filter(|r| r.logits_agree).count();
     let cycles_rtl = layers.iter().map(|l| l.cycles_rtl).sum();
     let cycles_model = layers.iter().map(|l| l.cycles_model).sum();
     details.truncate(20);
@@ -286,12 +307,13 @@ pub fn infer(
         tag: cfg.tag(),
         images: n,
         agree,
+        logits_agree,
         accuracy_rtl: acc(&|r| r.class_rtl == r.label as usize),
         accuracy_integer: acc(&|r| r.class_integer == r.label as usize),
         cycles_rtl,
         cycles_model,
         mismatches,
-        ok: agree == n && mismatches == 0 && cycles_rtl == cycles_model,
+        ok: agree == n && logits_agree == n && mismatches == 0 && cycles_rtl == cycles_model,
         layers,
         per_image,
         details,
