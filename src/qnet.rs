@@ -284,7 +284,15 @@ mod tests {
         let img: Vec<u8> = (1..=9).collect();
         let l = &f.layers[0];
         let v = layer_vectors(l, &img);
-        assert_eq!(v, vec![vec![1, 2, 4, 5], vec![2, 3, 5, 6], vec![4, 5, 7, 8], vec![5, 6, 8, 9]]);
+        assert_eq!(
+            v,
+            vec![
+                vec![1, 2, 4, 5],
+                vec![2, 3, 5, 6],
+                vec![4, 5, 7, 8],
+                vec![5, 6, 8, 9]
+            ]
+        );
         // ch0 = x0 + x3 (w col 0: 1,0,0,1), ch1 = -x0 + x1 + x2.
         assert_eq!(vmm(l, &v[0]), vec![6, 5]);
         // ch0: (acc*2 + 1) >> 1 = acc; ch1: (acc + 4 + 1) >> 1.
@@ -307,7 +315,10 @@ mod tests {
         f.layers[1].rows = 3;
         f.layers[1].weights.extend([0, 0]);
         let e = format!("{:#}", check_network(&f).unwrap_err());
-        assert!(e.contains("layer `fc` takes 3 inputs, but the previous layer gives 2"), "{e}");
+        assert!(
+            e.contains("layer `fc` takes 3 inputs, but the previous layer gives 2"),
+            "{e}"
+        );
         let mut f = net();
         f.layers[1].requant = None;
         let e = format!("{:#}", check_network(&f).unwrap_err());
@@ -323,7 +334,10 @@ mod tests {
         f.layers[0].rows = 5;
         f.layers[0].weights.extend([0, 0]);
         let e = format!("{:#}", check_network(&f).unwrap_err());
-        assert!(e.contains("5 rows, but a 2x2 kernel over 1 channels needs 4"), "{e}");
+        assert!(
+            e.contains("5 rows, but a 2x2 kernel over 1 channels needs 4"),
+            "{e}"
+        );
         let mut f = net();
         f.layers[0].requant.as_mut().unwrap().mult.pop();
         let e = format!("{:#}", check_network(&f).unwrap_err());

@@ -219,10 +219,17 @@ impl WeightsFile {
             }
             if let Some(c) = &l.conv {
                 if c.stride != 1 {
-                    bail!("layer `{}`: stride {}: only 1 is supported", l.name, c.stride);
+                    bail!(
+                        "layer `{}`: stride {}: only 1 is supported",
+                        l.name,
+                        c.stride
+                    );
                 }
                 if c.kernel == 0 || c.in_c == 0 || c.pool == 0 {
-                    bail!("layer `{}`: kernel, in_c and pool must be at least 1", l.name);
+                    bail!(
+                        "layer `{}`: kernel, in_c and pool must be at least 1",
+                        l.name
+                    );
                 }
                 if c.in_h > MAX_DIM || c.in_w > MAX_DIM || c.in_h < c.kernel || c.in_w < c.kernel {
                     bail!(
@@ -246,7 +253,11 @@ impl WeightsFile {
                 }
                 let (h, w) = c.out_hw();
                 if h < c.pool || w < c.pool {
-                    bail!("layer `{}`: pool {} is larger than the output {h} x {w}", l.name, c.pool);
+                    bail!(
+                        "layer `{}`: pool {} is larger than the output {h} x {w}",
+                        l.name,
+                        c.pool
+                    );
                 }
             }
             if let Some(r) = &l.requant {
@@ -260,7 +271,11 @@ impl WeightsFile {
                     );
                 }
                 if !(1..=40).contains(&r.shift) {
-                    bail!("layer `{}`: requant shift {}: valid 1..=40", l.name, r.shift);
+                    bail!(
+                        "layer `{}`: requant shift {}: valid 1..=40",
+                        l.name,
+                        r.shift
+                    );
                 }
                 if let Some(m) = r.mult.iter().find(|m| !(1..1i64 << 31).contains(*m)) {
                     bail!("layer `{}`: requant multiplier {m}: valid 1..2^31", l.name);

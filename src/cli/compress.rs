@@ -117,7 +117,9 @@ pub fn run(args: &CompressArgs) -> Result<()> {
     let defaults = CompressOptions::default();
     let epochs = args.epochs.unwrap_or(defaults.epochs);
     let admm_epochs = args.admm_epochs.unwrap_or(defaults.admm.epochs);
-    let finetune_epochs = args.finetune_epochs.unwrap_or(defaults.admm.finetune_epochs);
+    let finetune_epochs = args
+        .finetune_epochs
+        .unwrap_or(defaults.admm.finetune_epochs);
     let pattern = args.pattern.with(args.k, GROUP_M, GROUP_G);
     if !(1..=MAG_BITS).contains(&args.k) {
         bail!(
@@ -327,8 +329,18 @@ fn run_lenet(args: &CompressArgs) -> Result<()> {
         opts.admm.finetune_epochs,
         summary.seconds,
     )?;
-    writeln!(out, "  {:<10} {:>9} {:>15}", "stage", "test acc", "zero-bit share")?;
-    writeln!(out, "  {:<10} {:>8.2}% {:>15}", "float", 100.0 * a.float, "-")?;
+    writeln!(
+        out,
+        "  {:<10} {:>9} {:>15}",
+        "stage", "test acc", "zero-bit share"
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>8.2}% {:>15}",
+        "float",
+        100.0 * a.float,
+        "-"
+    )?;
     for (name, acc, zb) in [
         ("int8", a.int8, z.int8),
         ("projected", a.projected, z.projected),
@@ -368,7 +380,10 @@ mod tests {
         };
         let o = CompressOptions::default();
         // Epoch defaults come from the library (per model).
-        assert_eq!((a.epochs, a.admm_epochs, a.finetune_epochs), (None, None, None));
+        assert_eq!(
+            (a.epochs, a.admm_epochs, a.finetune_epochs),
+            (None, None, None)
+        );
         assert!(o.epochs > 0 && o.admm.epochs > 0);
         assert_eq!(a.seed, o.seed);
         assert_eq!((a.pattern, a.k), (PatternKind::Group, 2));

@@ -96,11 +96,18 @@ pub fn run(a: &InferArgs) -> Result<()> {
     if a.images == 0 || a.images > 10_000 {
         bail!("--images {}: valid 1..=10000", a.images);
     }
-    let data = a.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_MNIST));
+    let data = a
+        .data
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_MNIST));
     let mut outputs = Outputs::new(
-        [Some(a.weights.as_path()), Some(data.as_path()), a.reference.as_deref()]
-            .into_iter()
-            .flatten(),
+        [
+            Some(a.weights.as_path()),
+            Some(data.as_path()),
+            a.reference.as_deref(),
+        ]
+        .into_iter()
+        .flatten(),
     );
     let json = outputs.claim("--json", a.json.as_deref())?;
     let f = WeightsFile::load(&a.weights)?;
@@ -162,7 +169,10 @@ pub fn run(a: &InferArgs) -> Result<()> {
         req.mapper.name(),
         cfg.tag()
     )?;
-    let cache = a.cache_dir.clone().unwrap_or_else(verify::default_cache_dir);
+    let cache = a
+        .cache_dir
+        .clone()
+        .unwrap_or_else(verify::default_cache_dir);
     let version = verify::verilator_version()?;
     eprintln!("infer: {version}; testbench cache {}", cache.display());
     let bar = Bar::new("images");
@@ -174,7 +184,15 @@ pub fn run(a: &InferArgs) -> Result<()> {
     writeln!(
         out,
         "{:<8} {:>9} {:>8} {:>5} {:>9} {:>12} {:>12} {:>14} {:>9}",
-        "layer", "matrix", "vec/img", "tiles", "crossbars", "rtl cyc/vec", "model cyc/vec", "rtl cyc/img", "mismatch"
+        "layer",
+        "matrix",
+        "vec/img",
+        "tiles",
+        "crossbars",
+        "rtl cyc/vec",
+        "model cyc/vec",
+        "rtl cyc/img",
+        "mismatch"
     )?;
     for l in &rep.layers {
         writeln!(

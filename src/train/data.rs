@@ -264,7 +264,10 @@ mod tests {
         assert_eq!((d.len(), d.pixels, d.image(0)[783]), (1, 784, 255));
         f[3] = "256".into();
         let e = format!("{:#}", parse_mnist(&f.join(",")).unwrap_err());
-        assert!(e.contains("column 4: pixel 256 is out of range: valid 0..=255"), "{e}");
+        assert!(
+            e.contains("column 4: pixel 256 is out of range: valid 0..=255"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@ use super::admm::{AdmmSchedule, penalty, project_matrix};
 use super::cnn::{self, Adam, Cnn, INPUT_SCALE, KERNEL, LAYER_NAMES, LeNetShape, POOL};
 use super::data::{self, CLASSES, Dataset, MNIST_PIXELS};
 use super::mlp::{batches, gather};
-use super::{Accuracy, MAG_BITS, Progress, TEST_FRACTION, WEIGHT_BITS, ZeroBits, to_ints, zero_bits};
+use super::{
+    Accuracy, MAG_BITS, Progress, TEST_FRACTION, WEIGHT_BITS, ZeroBits, to_ints, zero_bits,
+};
 use crate::compiler::pattern::{Pattern, in_pattern};
 use crate::compiler::quant::{Granularity, quantize};
 use crate::program::WeightMatrix;
@@ -199,14 +201,23 @@ pub fn compress_lenet_dataset(
     // 1. Float model.
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let mut net = Cnn::new(opts.shape, opts.seed);
-    cnn::fit(&mut net, &xtr, &train.y, opts.epochs, s.batch, opts.lr, &mut rng, |_| {
-        tick("float")
-    });
+    cnn::fit(
+        &mut net,
+        &xtr,
+        &train.y,
+        opts.epochs,
+        s.batch,
+        opts.lr,
+        &mut rng,
+        |_| tick("float"),
+    );
     let acc_float = net.accuracy(&xte, &test.y);
 
     // 2. Per-channel scales and int8 weights.
     let scales: Vec<Vec<f32>> = net.w.iter().map(|w| quant_scales(w)).collect();
-    let calib = xtr.slice(ndarray::s![..CALIBRATION_ROWS.min(xtr.nrows()), ..]).to_owned();
+    let calib = xtr
+        .slice(ndarray::s![..CALIBRATION_ROWS.min(xtr.nrows()), ..])
+        .to_owned();
     let project = |n: &Cnn, p: &Pattern| -> Cnn {
         let mut o = n.clone();
         for (l, w) in o.w.iter_mut().enumerate() {
@@ -215,12 +226,24 @@ pub fn compress_lenet_dataset(
         o
     };
     let int8_net = project(&net, &Pattern::Dense);
-    let int8 = export(&int8_net, &scales, &calib, &Pattern::Dense, "mnist-lenet-int8")?;
+    let int8 = export(
+        &int8_net,
+        &scales,
+        &calib,
+        &Pattern::Dense,
+        "mnist-lenet-int8",
+    )?;
     let acc_int8 = int_accuracy(&int8, &test)?;
 
     // 3. Hard projection.
     let projected_net = project(&net, &opts.pattern);
-    let projected = export(&projected_net, &scales, &calib, &opts.pattern, "mnist-lenet")?;
+    let projected = export(
+        &projected_net,
+        &scales,
+        &calib,
+        &opts.pattern,
+        "mnist-lenet",
+    )?;
     let acc_projected = int_accuracy(&projected, &test)?;
 
     // 4. ADMM, hard projection, straight-through fine-tune.
@@ -269,7 +292,8 @@ pub fn compress_lenet_dataset(
         }
     }
     let acc_admm = int_accuracy(&weights, &test)?;
-    let mats = |f: &WeightsFile| -> Vec<WeightMatrix> { f.layers.iter().map(IntLayer::matrix).collect() };
+    let mats =
+        |f: &WeightsFile| -> Vec<WeightMatrix> { f.layers.iter().map(IntLayer::matrix).collect() };
     let zb = |f: &WeightsFile| {
         let m = mats(f);
         zero_bits(&m.iter().collect::<Vec<_>>())
@@ -339,11 +363,17 @@ pub fn export(
         } else {
             (amax[l] as f64).max(1e-6) / 255.0
         };
-        let real: Vec<f64> = scales[l].iter().map(|&sw| s_in * sw as f64 / s_out).collect();
+        let real: Vec<f64> = scales[l]
+            .iter()
+            .map(|&sw| s_in * sw as f64 / s_out)
+            .collect();
         let top = real.iter().cloned().fold(0.0f64, f64::max).max(1e-30);
         let shift = ((MULT_LIMIT - 1.0) / top).log2().floor().clamp(1.0, 40.0) as u32;
         let p = (1u64 << shift) as f64;
-        let mult: Vec<i64> = real.iter().map(|m| ((m * p).round() as i64).max(1)).collect();
+        let mult: Vec<i64> = real
+            .iter()
+            .map(|m| ((m * p).round() as i64).max(1))
+            .collect();
         let bias: Vec<i64> = net.b[l]
             .iter()
             .map(|&b| (b as f64 / s_out * p).round() as i64)

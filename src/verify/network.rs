@@ -162,7 +162,12 @@ pub fn infer(
             req.labels.len()
         );
     }
-    if let Some((i, im)) = req.images.iter().enumerate().find(|(_, im)| im.len() != input) {
+    if let Some((i, im)) = req
+        .images
+        .iter()
+        .enumerate()
+        .find(|(_, im)| im.len() != input)
+    {
         bail!(
             "image {i} has {} pixels, the network takes {input}",
             im.len()
@@ -181,8 +186,7 @@ pub fn infer(
         let mut logits = Vec::new();
         for (li, l) in f.layers.iter().enumerate() {
             progress.message(&format!("batch {b}: layer {}", l.name));
-            let per_img: Vec<Vec<Vec<u8>>> =
-                xs.iter().map(|x| qnet::layer_vectors(l, x)).collect();
+            let per_img: Vec<Vec<Vec<u8>>> = xs.iter().map(|x| qnet::layer_vectors(l, x)).collect();
             let vpi = per_img[0].len();
             let job = LayerJob {
                 name: format!("{}:{}", f.name, l.name),
@@ -234,7 +238,10 @@ pub fn infer(
             });
             entry.mismatches += m;
             if entry.cycles_rtl_per_vector != r.rtl_cycles_parallel {
-                bail!("internal error: layer {} cycles differ between batches", l.name);
+                bail!(
+                    "internal error: layer {} cycles differ between batches",
+                    l.name
+                );
             }
             // Host: requantize and pool each image's accumulators.
             let ys = &r.layer_outputs;
@@ -259,7 +266,11 @@ pub fn infer(
                     .collect();
                 let out = qnet::finish_layer(l, &acc)?;
                 if li + 1 < f.layers.len() {
-                    next.push(out.iter().map(|&v| v.clamp(0, qnet::ACT_MAX) as u8).collect());
+                    next.push(
+                        out.iter()
+                            .map(|&v| v.clamp(0, qnet::ACT_MAX) as u8)
+                            .collect(),
+                    );
                 } else {
                     logits.push(out);
                 }
