@@ -537,3 +537,97 @@ impl LenetReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    /// A learnable 16x16 data set: 10 random prototypes plus noise.
+    fn synthetic(n: usize, seed: u64) -> Dataset {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let protos: Vec<Vec<i32>> = (0..CLASSES)
+            .map(|_| (0..256).map(|_| rng.random_range(0..=255)).collect())
+            .collect();
+        let mut d = Dataset {
+            pixels: 256,
+            ..Dataset::default()
+        };
+        for i in 0..n {
+            let c = i % CLASSES;
+            for &p in &protos[c] {
+                d.x.push((p + rng.random_range(-60..=60)).clamp(0, 255) as u8);
+            }
+            d.y.push(c as u8);
+        }
+        d
+    }
+
+    fn quick(pattern: Pattern) -> LenetOptions {
+        LenetOptions {
+            pattern,
+            shape: LeNetShape {
+                c1: 4,
+                c2: 8,
+                hidden: 16,
+                side: 16,
+            },
+            epochs: 3,
+            admm: AdmmSchedule {
+                epochs: 2,
+                finetune_epochs: 1,
+                ..LenetOptions::default().admm
+            },
+            ..LenetOptions::default()
+        }
+    }
+
+    #[test]
+    fn every_layer_ends_in_its_pattern_and_runs_as_an_integer_network() {
+        let d = synthetic(300, 3);
+        let mut patterns: Vec<Pattern> = (1..=3).map(|k| Pattern::KHot { k }).collect();
+        for k in 1..=2 {
+            patterns.push(Pattern::Group { k, m: 16, g: 8 });
+        }
+        for p in patterns {
+            let mut ticks = 0;
+            let rep = compress_lenet_dataset(&quick(p), &d, |_| ticks += 1).unwrap();
+            assert_eq!(ticks, 3 + 2 + 1);
+            assert_eq!((rep.train_size, rep.test_size), (240, 60));
+            let f = &rep.weights;
+            assert_eq!(f.version, weights::VERSION_NETWORK);
+            assert_eq!(qnet::check_network(f).unwrap(), 256);
+            assert_eq!(f.layers.len(), 4);
+            for l in &f.layers {
+                assert!(in_pattern(&p, &l.matrix(), MAG_BITS), "{p:?} {}", l.name);
+                assert_eq!(l.scales.len(), l.cols);
+            }
+            // The int8 network is not in a k <= 3 pattern in general, but
+            // is a valid network of the same shape.
+            assert_eq!(qnet::check_network(&rep.int8).unwrap(), 256);
+            let a = rep.accuracy;
+            assert!(a.float > 0.9, "{p:?} {a:?}");
+            // 8-bit weights and activations cost little on easy data.
+            assert!(a.int8 >= a.float - 0.05, "{p:?} {a:?}");
+            assert!(rep.zero_bit_fraction.admm >= rep.zero_bit_fraction.int8);
+            // The file round-trips.
+            assert_eq!(&WeightsFile::from_json(&f.to_json().unwrap()).unwrap(), f);
+        }
+    }
+
+    #[test]
+    fn wrong_image_size_and_options_are_named() {
+        let d = synthetic(50, 1);
+        let e = format!(
+            "{:#}",
+            compress_lenet_dataset(&LenetOptions::default(), &d, |_| {}).unwrap_err()
+        );
+        assert!(e.contains("images have 256 pixels, the LeNet needs 28 x 28 = 784"), "{e}");
+        let o = LenetOptions {
+            pattern: Pattern::KHot { k: 9 },
+            ..quick(Pattern::KHot { k: 1 })
+        };
+        let e = format!("{:#}", compress_lenet_dataset(&o, &d, |_| {}).unwrap_err());
+        assert!(e.contains("k 9 is out of range"), "{e}");
+    }
+}
