@@ -572,10 +572,11 @@ mod tests {
                 hidden: 16,
                 side: 16,
             },
-            epochs: 3,
+            epochs: 10,
             admm: AdmmSchedule {
                 epochs: 2,
                 finetune_epochs: 1,
+                batch: 16,
                 ..LenetOptions::default().admm
             },
             ..LenetOptions::default()
@@ -592,7 +593,7 @@ mod tests {
         for p in patterns {
             let mut ticks = 0;
             let rep = compress_lenet_dataset(&quick(p), &d, |_| ticks += 1).unwrap();
-            assert_eq!(ticks, 3 + 2 + 1);
+            assert_eq!(ticks, 10 + 2 + 1);
             assert_eq!((rep.train_size, rep.test_size), (240, 60));
             let f = &rep.weights;
             assert_eq!(f.version, weights::VERSION_NETWORK);
