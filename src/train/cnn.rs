@@ -86,7 +86,10 @@ impl LeNetShape {
         if self.c1 == 0 || self.c2 == 0 || self.hidden == 0 {
             anyhow::bail!("LeNet channels and hidden units must be at least 1");
         }
-        if self.side < 4 * KERNEL - 4 || self.s1() % POOL != 0 || self.s2() % POOL != 0 {
+        if self.side < 4 * KERNEL - 4
+            || !self.s1().is_multiple_of(POOL)
+            || !self.s2().is_multiple_of(POOL)
+        {
             anyhow::bail!("input side {} does not fit a LeNet", self.side);
         }
         Ok(())

@@ -214,7 +214,7 @@ pub fn compress_lenet_dataset(
     let acc_float = net.accuracy(&xte, &test.y);
 
     // 2. Per-channel scales and int8 weights.
-    let scales: Vec<Vec<f32>> = net.w.iter().map(|w| quant_scales(w)).collect();
+    let scales: Vec<Vec<f32>> = net.w.iter().map(quant_scales).collect();
     let calib = xtr
         .slice(ndarray::s![..CALIBRATION_ROWS.min(xtr.nrows()), ..])
         .to_owned();
@@ -256,8 +256,8 @@ pub fn compress_lenet_dataset(
         for b in batches(train.len(), s.batch, &mut rng) {
             let (xb, yb) = gather(&xtr, &train.y, &b);
             let (_, mut g) = w.loss_and_grad(&xb, &yb);
-            for l in 0..4 {
-                penalty(&mut g.w[l], &w.w[l], &z.w[l], &u[l], rho);
+            for (l, gl) in g.w.iter_mut().enumerate() {
+                penalty(gl, &w.w[l], &z.w[l], &u[l], rho);
             }
             opt.step(&mut w, &g);
         }
@@ -623,7 +623,10 @@ mod tests {
             "{:#}",
             compress_lenet_dataset(&LenetOptions::default(), &d, |_| {}).unwrap_err()
         );
-        assert!(e.contains("images have 256 pixels, the LeNet needs 28 x 28 = 784"), "{e}");
+        assert!(
+            e.contains("images have 256 pixels, the LeNet needs 28 x 28 = 784"),
+            "{e}"
+        );
         let o = LenetOptions {
             pattern: Pattern::KHot { k: 9 },
             ..quick(Pattern::KHot { k: 1 })
