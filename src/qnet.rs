@@ -342,5 +342,14 @@ mod tests {
         f.layers[0].requant.as_mut().unwrap().mult.pop();
         let e = format!("{:#}", check_network(&f).unwrap_err());
         assert!(e.contains("1 multipliers and 2 biases, need 2"), "{e}");
+        let mut f = net();
+        f.layers[0].conv.as_mut().unwrap().in_h = 1 << 24;
+        f.layers[0].conv.as_mut().unwrap().in_w = 1 << 24;
+        let e = format!("{:#}", check_network(&f).unwrap_err());
+        assert!(e.contains("is larger than"), "{e}");
+        let mut f = net();
+        f.layers[0].requant.as_mut().unwrap().mult[0] = 0;
+        let e = format!("{:#}", check_network(&f).unwrap_err());
+        assert!(e.contains("requant multiplier 0"), "{e}");
     }
 }

@@ -24,6 +24,8 @@ pub const VERSION: u32 = 1;
 /// The version written when a layer has `conv` or `requant`; readers
 /// accept 1 and 2.
 pub const VERSION_NETWORK: u32 = 2;
+/// Largest conv input (`in_h x in_w x in_c` values).
+pub const MAX_CONV_INPUT: usize = 1 << 28;
 /// Activation bits (unsigned) of a requantized layer's output.
 pub const ACT_BITS: u32 = 8;
 
@@ -238,6 +240,15 @@ impl WeightsFile {
                         c.in_h,
                         c.in_w,
                         c.kernel
+                    );
+                }
+                if c.in_h.saturating_mul(c.in_w).saturating_mul(c.in_c) > MAX_CONV_INPUT {
+                    bail!(
+                        "layer `{}`: input {} x {} x {} is larger than {MAX_CONV_INPUT} values",
+                        l.name,
+                        c.in_h,
+                        c.in_w,
+                        c.in_c
                     );
                 }
                 if c.kernel.saturating_mul(c.kernel).saturating_mul(c.in_c) != l.rows {
