@@ -20,6 +20,7 @@ pub mod nets;
 pub mod outdir;
 pub mod program;
 pub mod progress;
+pub mod qnet;
 pub mod rtlgen;
 pub mod stim;
 pub mod testgen;

@@ -19,8 +19,59 @@ use std::path::Path;
 
 /// The `format` tag of a weights file.
 pub const FORMAT: &str = "sme-weights";
-/// The supported `version`.
+/// The version written for plain fully connected layers.
 pub const VERSION: u32 = 1;
+/// The version written when a layer has `conv` or `requant`; readers
+/// accept 1 and 2.
+pub const VERSION_NETWORK: u32 = 2;
+/// Largest conv input (`in_h x in_w x in_c` values).
+pub const MAX_CONV_INPUT: usize = 1 << 28;
+/// Activation bits (unsigned) of a requantized layer's output.
+pub const ACT_BITS: u32 = 8;
+
+/// Convolution geometry of a layer (version 2).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConvInfo {
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Input channels.
+    pub in_c: usize,
+    /// Kernel side.
+    pub kernel: usize,
+    /// Stride (only 1 is supported).
+    pub stride: usize,
+    /// Max-pooling window and stride after the requantization (1 = none).
+    pub pool: usize,
+}
+
+impl ConvInfo {
+    /// Output height and width of the convolution (before pooling).
+    pub fn out_hw(&self) -> (usize, usize) {
+        (self.in_h + 1 - self.kernel, self.in_w + 1 - self.kernel)
+    }
+    /// Output height and width after pooling.
+    pub fn pooled_hw(&self) -> (usize, usize) {
+        let (h, w) = self.out_hw();
+        (h / self.pool, w / self.pool)
+    }
+}
+
+/// Integer requantization of a layer's accumulators (version 2).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Requant {
+    /// Per-column positive multipliers, `1..2^31`.
+    pub mult: Vec<i64>,
+    /// Per-column integer biases (in units of `2^-shift` output steps).
+    pub bias: Vec<i64>,
+    /// Right shift, `1..=40`.
+    pub shift: u32,
+    /// ReLU and clamp to `0..=255` (false only for the logits).
+    pub relu: bool,
+}
 /// Largest rows or cols of a layer (so `rows x cols` cannot overflow).
 pub const MAX_DIM: usize = 1 << 24;
 
@@ -41,6 +92,12 @@ pub struct IntLayer {
     /// Empty, or `cols` biases.
     #[serde(default)]
     pub bias: Vec<f32>,
+    /// Version 2: convolution geometry (none: fully connected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<ConvInfo>,
+    /// Version 2: integer requantization of the outputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requant: Option<Requant>,
 }
 
 impl IntLayer {
@@ -80,9 +137,9 @@ impl WeightsFile {
         if self.format != FORMAT {
             bail!("format `{}`: expected `{FORMAT}`", self.format);
         }
-        if self.version != VERSION {
+        if self.version != VERSION && self.version != VERSION_NETWORK {
             bail!(
-                "version {}: only version {VERSION} is supported",
+                "version {}: supported versions are {VERSION} and {VERSION_NETWORK}",
                 self.version
             );
         }
@@ -155,6 +212,89 @@ impl WeightsFile {
                     l.cols
                 );
             }
+            if (l.conv.is_some() || l.requant.is_some()) && self.version < VERSION_NETWORK {
+                bail!(
+                    "layer `{}`: `conv` and `requant` need version {VERSION_NETWORK}, the file says {}",
+                    l.name,
+                    self.version
+                );
+            }
+            if let Some(c) = &l.conv {
+                if c.stride != 1 {
+                    bail!(
+                        "layer `{}`: stride {}: only 1 is supported",
+                        l.name,
+                        c.stride
+                    );
+                }
+                if c.kernel == 0 || c.in_c == 0 || c.pool == 0 {
+                    bail!(
+                        "layer `{}`: kernel, in_c and pool must be at least 1",
+                        l.name
+                    );
+                }
+                if c.in_h > MAX_DIM || c.in_w > MAX_DIM || c.in_h < c.kernel || c.in_w < c.kernel {
+                    bail!(
+                        "layer `{}`: input {} x {} is smaller than the kernel {} (or too large)",
+                        l.name,
+                        c.in_h,
+                        c.in_w,
+                        c.kernel
+                    );
+                }
+                if c.in_h.saturating_mul(c.in_w).saturating_mul(c.in_c) > MAX_CONV_INPUT {
+                    bail!(
+                        "layer `{}`: input {} x {} x {} is larger than {MAX_CONV_INPUT} values",
+                        l.name,
+                        c.in_h,
+                        c.in_w,
+                        c.in_c
+                    );
+                }
+                if c.kernel.saturating_mul(c.kernel).saturating_mul(c.in_c) != l.rows {
+                    bail!(
+                        "layer `{}`: {} rows, but a {}x{} kernel over {} channels needs {}",
+                        l.name,
+                        l.rows,
+                        c.kernel,
+                        c.kernel,
+                        c.in_c,
+                        c.kernel.saturating_mul(c.kernel).saturating_mul(c.in_c)
+                    );
+                }
+                let (h, w) = c.out_hw();
+                if h < c.pool || w < c.pool {
+                    bail!(
+                        "layer `{}`: pool {} is larger than the output {h} x {w}",
+                        l.name,
+                        c.pool
+                    );
+                }
+            }
+            if let Some(r) = &l.requant {
+                if r.mult.len() != l.cols || r.bias.len() != l.cols {
+                    bail!(
+                        "layer `{}`: requant has {} multipliers and {} biases, need {} each",
+                        l.name,
+                        r.mult.len(),
+                        r.bias.len(),
+                        l.cols
+                    );
+                }
+                if !(1..=40).contains(&r.shift) {
+                    bail!(
+                        "layer `{}`: requant shift {}: valid 1..=40",
+                        l.name,
+                        r.shift
+                    );
+                }
+                if let Some(m) = r.mult.iter().find(|m| !(1..1i64 << 31).contains(*m)) {
+                    bail!("layer `{}`: requant multiplier {m}: valid 1..2^31", l.name);
+                }
+                if let Some(b) = r.bias.iter().find(|b| b.unsigned_abs() >= 1u64 << 48) {
+                    bail!("layer `{}`: requant bias {b}: valid |bias| < 2^48", l.name);
+                }
+            }
         }
         Ok(())
     }
@@ -201,24 +341,38 @@ impl WeightsFile {
         Ok(())
     }
 
-    /// The layers as a network of fully connected layers (shapes only, one
-    /// input vector each), for reports.
+    /// The layers as a network (shapes only), for reports: fully connected
+    /// layers with one input vector, conv layers (version 2) with one
+    /// vector per output pixel.
     pub fn network(&self) -> crate::nets::Network {
         crate::nets::Network {
             name: self.name.clone(),
             layers: self
                 .layers
                 .iter()
-                .map(|l| crate::nets::Layer {
-                    name: l.name.clone(),
-                    kind: crate::nets::LayerKind::Fc,
-                    in_ch: l.rows,
-                    out_ch: l.cols,
-                    kh: 1,
-                    kw: 1,
-                    groups: 1,
-                    vectors: 1,
-                    weights: Vec::new(),
+                .map(|l| match &l.conv {
+                    None => crate::nets::Layer {
+                        name: l.name.clone(),
+                        kind: crate::nets::LayerKind::Fc,
+                        in_ch: l.rows,
+                        out_ch: l.cols,
+                        kh: 1,
+                        kw: 1,
+                        groups: 1,
+                        vectors: 1,
+                        weights: Vec::new(),
+                    },
+                    Some(c) => crate::nets::Layer {
+                        name: l.name.clone(),
+                        kind: crate::nets::LayerKind::Conv,
+                        in_ch: c.in_c,
+                        out_ch: l.cols,
+                        kh: c.kernel,
+                        kw: c.kernel,
+                        groups: 1,
+                        vectors: c.out_hw().0 * c.out_hw().1,
+                        weights: Vec::new(),
+                    },
                 })
                 .collect(),
             warnings: Vec::new(),
@@ -256,6 +410,8 @@ mod tests {
                 scales: vec![0.5],
                 weights: vec![1, -2, 3, 127, -127, 0],
                 bias: vec![],
+                conv: None,
+                requant: None,
             }],
         }
     }

@@ -152,3 +152,62 @@ fn chip_json_is_documented() {
     let missing = undocumented(&String::from_utf8(o.stdout).unwrap());
     assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
 }
+
+#[cfg(feature = "train")]
+fn lenet_weights(dir: &std::path::Path) -> (String, std::path::PathBuf) {
+    let w = dir.join("lenet.weights.json");
+    let o = sme()
+        .args(["compress", "--dataset", "mnist", "--train-rows", "300"])
+        .args([
+            "--epochs",
+            "1",
+            "--admm-epochs",
+            "1",
+            "--finetune-epochs",
+            "0",
+        ])
+        .args([
+            "--data",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist10k.csv.gz"),
+        ])
+        .arg("--out")
+        .arg(&w)
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (String::from_utf8(o.stdout).unwrap(), w)
+}
+
+#[cfg(feature = "train")]
+#[test]
+fn compress_lenet_json_is_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, _) = lenet_weights(dir.path());
+    let missing = undocumented(&json);
+    assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+}
+
+/// Needs Verilator at run time.
+#[cfg(all(feature = "train", feature = "cosim"))]
+#[test]
+fn infer_json_is_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, w) = lenet_weights(dir.path());
+    let o = sme()
+        .args(["infer", "--xbar", "32", "--ou", "16x8", "--images", "1"])
+        .args([
+            "--data",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist10k.csv.gz"),
+        ])
+        .arg("--weights")
+        .arg(&w)
+        .arg("--cache-dir")
+        .arg(common::cache())
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let missing = undocumented(&String::from_utf8(o.stdout).unwrap());
+    assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+}

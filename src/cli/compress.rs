@@ -11,6 +11,18 @@ use std::path::PathBuf;
 pub enum Dataset {
     /// The 8x8 handwritten digits (64-64-10 MLP).
     Digits,
+    /// 10,000 MNIST digits, 28x28 (LeNet).
+    Mnist,
+}
+
+/// Models `sme compress` trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Model {
+    /// 64-64-10 MLP (digits).
+    Mlp,
+    /// LeNet-5-sized CNN (MNIST): conv 5x5 (6) - pool - conv 5x5 (16) -
+    /// pool - FC 120 - FC 10, run as an integer network.
+    Lenet,
 }
 
 /// Arguments of `sme compress`.
@@ -19,9 +31,13 @@ pub struct CompressArgs {
     /// Data set.
     #[arg(long, value_enum, default_value_t = Dataset::Digits)]
     pub dataset: Dataset,
-    /// The digits CSV, gzip or plain: 64 pixels 0..=16 and a label 0..=9
-    /// per row, no header [default: data/digits.csv.gz, relative to the
-    /// working directory].
+    /// Model [default: mlp for digits, lenet for mnist].
+    #[arg(long, value_enum)]
+    pub model: Option<Model>,
+    /// The data CSV, gzip or plain, no header: digits 64 pixels 0..=16,
+    /// MNIST 784 pixels 0..=255, then a label 0..=9 per row [default:
+    /// data/digits.csv.gz or data/mnist10k.csv.gz, relative to the working
+    /// directory].
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// Bit-sparse pattern: khot or group (16x8 windows, the default OU).
@@ -30,15 +46,24 @@ pub struct CompressArgs {
     /// Non-zero bits per weight (khot) or per window (group), 1..=7.
     #[arg(long, default_value_t = 2, allow_hyphen_values = true)]
     pub k: u32,
-    /// Float training epochs.
-    #[arg(long, default_value_t = 60)]
-    pub epochs: usize,
-    /// ADMM epochs.
-    #[arg(long, default_value_t = 40)]
-    pub admm_epochs: usize,
-    /// Straight-through fine-tune epochs after the hard projection.
-    #[arg(long, default_value_t = 10)]
-    pub finetune_epochs: usize,
+    /// Float training epochs [default: mlp 60, lenet 15].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// ADMM epochs [default: mlp 40, lenet 15].
+    #[arg(long)]
+    pub admm_epochs: Option<usize>,
+    /// Straight-through fine-tune epochs after the hard projection
+    /// [default: mlp 10, lenet 5].
+    #[arg(long)]
+    pub finetune_epochs: Option<usize>,
+    /// LeNet only: train on the first N training rows (taken round-robin
+    /// over the classes) instead of all 8,000 [default: all].
+    #[arg(long, value_name = "N")]
+    pub train_rows: Option<usize>,
+    /// LeNet only: also write the int8 integer network (no pattern,
+    /// sme-weights version 2).
+    #[arg(long, value_name = "WEIGHTS")]
+    pub out_int8: Option<PathBuf>,
     /// Seed of the weight init and minibatch order.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -73,6 +98,28 @@ pub fn run(args: &CompressArgs) -> Result<()> {
     if args.pattern == PatternKind::None {
         bail!("--pattern none is not supported by compress: valid khot, group");
     }
+    let model = args.model.unwrap_or(match args.dataset {
+        Dataset::Digits => Model::Mlp,
+        Dataset::Mnist => Model::Lenet,
+    });
+    match (args.dataset, model) {
+        (Dataset::Digits, Model::Mlp) => {}
+        (Dataset::Mnist, Model::Lenet) => return run_lenet(args),
+        (d, m) => bail!(
+            "--model {} does not fit --dataset {}: use mlp with digits, lenet with mnist",
+            m.to_possible_value().expect("value").get_name(),
+            d.to_possible_value().expect("value").get_name()
+        ),
+    }
+    if args.train_rows.is_some() || args.out_int8.is_some() {
+        bail!("--train-rows and --out-int8 are for --model lenet only");
+    }
+    let defaults = CompressOptions::default();
+    let epochs = args.epochs.unwrap_or(defaults.epochs);
+    let admm_epochs = args.admm_epochs.unwrap_or(defaults.admm.epochs);
+    let finetune_epochs = args
+        .finetune_epochs
+        .unwrap_or(defaults.admm.finetune_epochs);
     let pattern = args.pattern.with(args.k, GROUP_M, GROUP_G);
     if !(1..=MAG_BITS).contains(&args.k) {
         bail!(
@@ -80,7 +127,7 @@ pub fn run(args: &CompressArgs) -> Result<()> {
             args.k
         );
     }
-    if args.epochs == 0 || args.admm_epochs == 0 {
+    if epochs == 0 || admm_epochs == 0 {
         bail!("--epochs and --admm-epochs must be at least 1");
     }
     let data = match &args.data {
@@ -98,14 +145,13 @@ pub fn run(args: &CompressArgs) -> Result<()> {
     let mut outputs = Outputs::new([data.as_path()]);
     let json = outputs.claim("--json", args.json.as_deref())?;
     let weights_out = outputs.claim("--out", args.out.as_deref())?;
-    let defaults = CompressOptions::default();
     let opts = CompressOptions {
         data,
         pattern,
-        epochs: args.epochs,
+        epochs,
         admm: AdmmSchedule {
-            epochs: args.admm_epochs,
-            finetune_epochs: args.finetune_epochs,
+            epochs: admm_epochs,
+            finetune_epochs,
             ..defaults.admm.clone()
         },
         seed: args.seed,
@@ -195,6 +241,131 @@ pub fn run(args: &CompressArgs) -> Result<()> {
     Outputs::commit(files)
 }
 
+/// `sme compress --dataset mnist --model lenet`.
+#[cfg(feature = "train")]
+fn run_lenet(args: &CompressArgs) -> Result<()> {
+    use super::output::Outputs;
+    use crate::progress::Progress;
+    use crate::train::lenet::{DEFAULT_MNIST, LenetOptions, compress_lenet};
+    use crate::train::{GROUP_G, GROUP_M, MAG_BITS};
+    use anyhow::bail;
+
+    let pattern = args.pattern.with(args.k, GROUP_M, GROUP_G);
+    if !(1..=MAG_BITS).contains(&args.k) {
+        bail!(
+            "--k {} is out of range: valid 1..={MAG_BITS} (magnitude bits of int8)",
+            args.k
+        );
+    }
+    let defaults = LenetOptions::default();
+    let mut admm = defaults.admm.clone();
+    admm.epochs = args.admm_epochs.unwrap_or(admm.epochs);
+    admm.finetune_epochs = args.finetune_epochs.unwrap_or(admm.finetune_epochs);
+    let epochs = args.epochs.unwrap_or(defaults.epochs);
+    if epochs == 0 || admm.epochs == 0 {
+        bail!("--epochs and --admm-epochs must be at least 1");
+    }
+    if args.train_rows == Some(0) {
+        bail!("--train-rows must be at least 1");
+    }
+    let data = match &args.data {
+        Some(p) => p.clone(),
+        None => {
+            let p = PathBuf::from(DEFAULT_MNIST);
+            if !p.is_file() {
+                bail!("MNIST data not found at {DEFAULT_MNIST}; pass --data FILE");
+            }
+            p
+        }
+    };
+    let mut outputs = Outputs::new([data.as_path()]);
+    let json = outputs.claim("--json", args.json.as_deref())?;
+    let weights_out = outputs.claim("--out", args.out.as_deref())?;
+    let int8_out = outputs.claim("--out-int8", args.out_int8.as_deref())?;
+    let opts = LenetOptions {
+        data,
+        pattern,
+        epochs,
+        admm,
+        seed: args.seed,
+        train_limit: args.train_rows,
+        ..defaults
+    };
+    let bar = super::Bar::new("epochs");
+    bar.start(
+        "compress",
+        Some((opts.epochs + opts.admm.epochs + opts.admm.finetune_epochs) as u64),
+    );
+    let t0 = std::time::Instant::now();
+    let result = compress_lenet(&opts, |p| {
+        bar.message(p.stage);
+        bar.inc(1);
+    });
+    bar.finish();
+    let rep = result?;
+    let summary = rep.summary(&opts, t0.elapsed().as_secs_f64());
+    let (a, z) = (rep.accuracy, rep.zero_bit_fraction);
+    let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    writeln!(
+        out,
+        "sme compress: MNIST {}, {} train / {} test rows (stratified, split seed {}), seed {}, pattern {} k={}{}, epochs float {} / ADMM {} / fine-tune {}, {:.1} s",
+        summary.model,
+        rep.train_size,
+        rep.test_size,
+        opts.split_seed,
+        opts.seed,
+        args.pattern.name(),
+        args.k,
+        match summary.window {
+            Some([m, g]) => format!(" ({m}x{g} windows)"),
+            None => String::new(),
+        },
+        opts.epochs,
+        opts.admm.epochs,
+        opts.admm.finetune_epochs,
+        summary.seconds,
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>9} {:>15}",
+        "stage", "test acc", "zero-bit share"
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>8.2}% {:>15}",
+        "float",
+        100.0 * a.float,
+        "-"
+    )?;
+    for (name, acc, zb) in [
+        ("int8", a.int8, z.int8),
+        ("projected", a.projected, z.projected),
+        ("ADMM", a.admm, z.admm),
+    ] {
+        writeln!(out, "  {name:<10} {:>8.2}% {zb:>15.3}", 100.0 * acc)?;
+    }
+    writeln!(
+        out,
+        "  (int8, projected, ADMM: the integer network, 8-bit activations; ADMM weights in float: {:.2}%)",
+        100.0 * rep.admm_float
+    )?;
+    let mut files = Vec::new();
+    if let Some(t) = weights_out {
+        files.push((t, rep.weights.to_json()?));
+    }
+    if let Some(t) = int8_out {
+        files.push((t, rep.int8.to_json()?));
+    }
+    if let Some(t) = json {
+        files.push((t, serde_json::to_string_pretty(&summary)? + "\n"));
+    }
+    Outputs::commit(files)
+}
+
 #[cfg(all(test, feature = "train"))]
 mod tests {
     use crate::compiler::pattern::{Pattern, PatternKind};
@@ -208,9 +379,12 @@ mod tests {
             panic!("not compress")
         };
         let o = CompressOptions::default();
-        assert_eq!(a.epochs, o.epochs);
-        assert_eq!(a.admm_epochs, o.admm.epochs);
-        assert_eq!(a.finetune_epochs, o.admm.finetune_epochs);
+        // Epoch defaults come from the library (per model).
+        assert_eq!(
+            (a.epochs, a.admm_epochs, a.finetune_epochs),
+            (None, None, None)
+        );
+        assert!(o.epochs > 0 && o.admm.epochs > 0);
         assert_eq!(a.seed, o.seed);
         assert_eq!((a.pattern, a.k), (PatternKind::Group, 2));
         assert_eq!(o.pattern, Pattern::Group { k: 2, m: 16, g: 8 });

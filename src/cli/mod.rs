@@ -7,6 +7,7 @@ mod check;
 mod chip;
 mod compress;
 mod r#gen;
+mod infer;
 mod map;
 pub mod output;
 mod verify;
@@ -50,6 +51,12 @@ pub enum Command {
     /// ADMM fine-tune it onto a bit-sparse pattern; report test accuracy at
     /// every stage (needs the `train` feature).
     Compress(compress::CompressArgs),
+    /// Classify MNIST test images with a whole integer network (from `sme
+    /// compress --model lenet`) on the generated RTL: every layer compiled
+    /// with one mapper, every tile program run on the Verilated tile; checks
+    /// the classes against the integer model and the cycles against the
+    /// cost model (needs the `train` feature).
+    Infer(infer::InferArgs),
 }
 
 /// Run one command.
@@ -61,6 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => verify::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Compress(a) => compress::run(&a),
+        Command::Infer(a) => infer::run(&a),
     }
 }
 

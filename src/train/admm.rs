@@ -42,10 +42,7 @@ impl Constraint {
         } else {
             &self.scales2
         };
-        let (r, c) = w.dim();
-        let flat: Vec<f32> = w.iter().copied().collect(); // row-major
-        let p = project_real(&self.pattern, &flat, r, c, scales, self.mag_bits);
-        Array2::from_shape_vec((r, c), p).expect("shape")
+        project_matrix(&self.pattern, self.mag_bits, scales, w)
     }
 
     /// `mlp` with both weight matrices projected; biases unchanged.
@@ -146,8 +143,22 @@ pub fn admm_finetune(
     c.project(&shadow)
 }
 
+/// Nearest matrix to `w` whose entries are `scales[c] * n` with `n`
+/// allowed by `pattern` (`mag_bits` magnitude bits).
+pub fn project_matrix(
+    pattern: &Pattern,
+    mag_bits: u32,
+    scales: &[f32],
+    w: &Array2<f32>,
+) -> Array2<f32> {
+    let (r, c) = w.dim();
+    let flat: Vec<f32> = w.iter().copied().collect(); // row-major
+    let p = project_real(pattern, &flat, r, c, scales, mag_bits);
+    Array2::from_shape_vec((r, c), p).expect("shape")
+}
+
 /// `g += rho * (w - z + u)`.
-fn penalty(g: &mut Array2<f32>, w: &Array2<f32>, z: &Array2<f32>, u: &Array2<f32>, rho: f32) {
+pub fn penalty(g: &mut Array2<f32>, w: &Array2<f32>, z: &Array2<f32>, u: &Array2<f32>, rho: f32) {
     Zip::from(g)
         .and(w)
         .and(z)

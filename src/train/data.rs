@@ -1,9 +1,9 @@
-//! The handwritten digits data set: loading (gzip or plain CSV) and a
-//! deterministic, stratified train/test split.
+//! The handwritten digits and MNIST data sets: loading (gzip or plain CSV)
+//! and a deterministic, stratified train/test split.
 //!
-//! File format: one row per image, 64 integer pixels in `0..=16` (an 8x8
-//! image, row by row) then the class label in `0..=9`, comma separated, no
-//! header. Blank lines are skipped. Every malformed row is reported with
+//! File format: one row per image, the integer pixels (digits: 64 in
+//! `0..=16`, an 8x8 image; MNIST: 784 in `0..=255`, a 28x28 image; row by
+//! row) then the class label in `0..=9`, comma separated, no header. Blank lines are skipped. Every malformed row is reported with
 //! its 1-based line number; user input never panics.
 
 use anyhow::{Context, Result, bail};
@@ -19,14 +19,33 @@ pub const PIXELS: usize = 64;
 pub const MAX_PIXEL: u8 = 16;
 /// Number of classes.
 pub const CLASSES: usize = 10;
+/// MNIST image side (28 x 28 pixels).
+pub const MNIST_SIDE: usize = 28;
+/// MNIST pixels per image.
+pub const MNIST_PIXELS: usize = MNIST_SIDE * MNIST_SIDE;
+/// Largest MNIST pixel value.
+pub const MNIST_MAX_PIXEL: u8 = 255;
 
-/// Labelled images: `x` is row-major `len x PIXELS` integer pixels.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+/// Labelled images: `x` is row-major `len x pixels` integer pixels.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dataset {
-    /// Pixels, `PIXELS` per image, each in `0..=MAX_PIXEL`.
+    /// Pixels, `pixels` per image.
     pub x: Vec<u8>,
     /// Labels in `0..CLASSES`.
     pub y: Vec<u8>,
+    /// Pixels per image ([`PIXELS`] for the digits, [`MNIST_PIXELS`]).
+    pub pixels: usize,
+}
+
+impl Default for Dataset {
+    /// An empty digits data set ([`PIXELS`] pixels per image).
+    fn default() -> Self {
+        Dataset {
+            x: Vec::new(),
+            y: Vec::new(),
+            pixels: PIXELS,
+        }
+    }
 }
 
 impl Dataset {
@@ -42,14 +61,15 @@ impl Dataset {
 
     /// The pixels of image `i`.
     pub fn image(&self, i: usize) -> &[u8] {
-        &self.x[i * PIXELS..(i + 1) * PIXELS]
+        &self.x[i * self.pixels..(i + 1) * self.pixels]
     }
 
     /// The images at `idx`, in that order.
     pub fn subset(&self, idx: &[usize]) -> Dataset {
         let mut out = Dataset {
-            x: Vec::with_capacity(idx.len() * PIXELS),
+            x: Vec::with_capacity(idx.len() * self.pixels),
             y: Vec::with_capacity(idx.len()),
+            pixels: self.pixels,
         };
         for &i in idx {
             out.x.extend_from_slice(self.image(i));
@@ -59,9 +79,23 @@ impl Dataset {
     }
 }
 
-/// Parses CSV text (see the module doc). Errors name the 1-based line.
+/// Parses digits CSV text (see the module doc). Errors name the 1-based line.
 pub fn parse_digits(text: &str) -> Result<Dataset> {
-    let mut d = Dataset::default();
+    parse_images(text, PIXELS, MAX_PIXEL)
+}
+
+/// Parses MNIST CSV text: 784 pixels `0..=255` and a label per row.
+pub fn parse_mnist(text: &str) -> Result<Dataset> {
+    parse_images(text, MNIST_PIXELS, MNIST_MAX_PIXEL)
+}
+
+/// Parses CSV rows of `pixels` pixels in `0..=max_pixel` and a label.
+/// Errors name the 1-based line.
+pub fn parse_images(text: &str, pixels: usize, max_pixel: u8) -> Result<Dataset> {
+    let mut d = Dataset {
+        pixels,
+        ..Dataset::default()
+    };
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let line = line.trim();
@@ -69,20 +103,20 @@ pub fn parse_digits(text: &str) -> Result<Dataset> {
             continue;
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        if fields.len() != PIXELS + 1 {
+        if fields.len() != pixels + 1 {
             bail!(
-                "line {n}: {} columns, expected {} (64 pixels and a label)",
+                "line {n}: {} columns, expected {} ({pixels} pixels and a label)",
                 fields.len(),
-                PIXELS + 1
+                pixels + 1
             );
         }
         for (j, f) in fields.iter().enumerate() {
             let v = parse_int(f)
                 .with_context(|| format!("line {n}, column {}: `{f}` is not an integer", j + 1))?;
-            if j < PIXELS {
-                if !(0..=MAX_PIXEL as i64).contains(&v) {
+            if j < pixels {
+                if !(0..=max_pixel as i64).contains(&v) {
                     bail!(
-                        "line {n}, column {}: pixel {v} is out of range: valid 0..={MAX_PIXEL}",
+                        "line {n}, column {}: pixel {v} is out of range: valid 0..={max_pixel}",
                         j + 1
                     );
                 }
@@ -117,8 +151,20 @@ fn parse_int(f: &str) -> Option<i64> {
 /// Reads a digits file, gzip-compressed (detected by its magic bytes) or
 /// plain CSV.
 pub fn load_digits(path: &Path) -> Result<Dataset> {
+    let text = read_text(path, "digits")?;
+    parse_digits(&text).with_context(|| format!("digits data {}", path.display()))
+}
+
+/// Reads an MNIST file (784 pixels `0..=255` and a label per row), gzip or
+/// plain CSV.
+pub fn load_mnist(path: &Path) -> Result<Dataset> {
+    let text = read_text(path, "MNIST")?;
+    parse_mnist(&text).with_context(|| format!("MNIST data {}", path.display()))
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String> {
     let raw = std::fs::read(path)
-        .with_context(|| format!("cannot read digits data {}", path.display()))?;
+        .with_context(|| format!("cannot read {what} data {}", path.display()))?;
     let text = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut s = String::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
@@ -128,7 +174,7 @@ pub fn load_digits(path: &Path) -> Result<Dataset> {
     } else {
         String::from_utf8(raw).with_context(|| format!("{}: not UTF-8 text", path.display()))?
     };
-    parse_digits(&text).with_context(|| format!("digits data {}", path.display()))
+    Ok(text)
 }
 
 /// How the rows were split.
@@ -210,6 +256,18 @@ mod tests {
         assert!(e.contains("pixel -1 is out of range"), "{e}");
         assert!(err("").contains("no data rows"));
         assert!(err("1,2,3").contains("line 1: 3 columns"));
+        let e = format!("{:#}", parse_mnist(&row(1, 2)).unwrap_err());
+        assert!(e.contains("65 columns, expected 785 (784 pixels"), "{e}");
+        let mut f: Vec<String> = (0..MNIST_PIXELS).map(|_| "255".to_string()).collect();
+        f.push("7".into());
+        let d = parse_mnist(&f.join(",")).unwrap();
+        assert_eq!((d.len(), d.pixels, d.image(0)[783]), (1, 784, 255));
+        f[3] = "256".into();
+        let e = format!("{:#}", parse_mnist(&f.join(",")).unwrap_err());
+        assert!(
+            e.contains("column 4: pixel 256 is out of range: valid 0..=255"),
+            "{e}"
+        );
     }
 
     #[test]

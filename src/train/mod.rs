@@ -26,7 +26,9 @@
 //! `scales[c]`, plus `bias[c]`.
 
 pub mod admm;
+pub mod cnn;
 pub mod data;
+pub mod lenet;
 pub mod mlp;
 
 use crate::compiler::pattern::{Pattern, PatternKind, in_pattern, zero_bit_fraction};
@@ -295,6 +297,8 @@ pub fn compress_dataset(
                 scales: c.scales1.iter().map(|s| s * INPUT_SCALE).collect(),
                 weights: a1.data,
                 bias: tuned.b1.to_vec(),
+                conv: None,
+                requant: None,
             },
             IntLayer {
                 name: "fc2".into(),
@@ -303,6 +307,8 @@ pub fn compress_dataset(
                 scales: c.scales2.clone(),
                 weights: a2.data,
                 bias: tuned.b2.to_vec(),
+                conv: None,
+                requant: None,
             },
         ],
     };

@@ -12,6 +12,7 @@
 
 mod compare;
 mod layer;
+pub mod network;
 mod testbench;
 mod units;
 
