@@ -219,6 +219,8 @@ fn check(
 impl TileParams {
     /// Parse a TOML document (all keys optional, unknown keys rejected).
     pub fn from_toml(text: &str) -> Result<Self, String> {
+        // A leading UTF-8 byte-order mark is skipped.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         toml::from_str(text).map_err(|e| format!("invalid tile config: {e}"))
     }
 
@@ -379,7 +381,6 @@ pub struct TileConfig {
 /// cycles = steps * max_ops + LATENCY, counted from the clock edge that
 /// accepts `start_i` to the first edge at which `done_o` is high.
 pub const PIPELINE_LATENCY: u32 = 4;
-
 
 /// Bits needed to represent values 0..=v (at least 1).
 pub fn bits_for(v: u64) -> u32 {

@@ -142,32 +142,61 @@ pub struct Cost {
 
 impl Cost {
     /// Add another layer's costs (cycles add: layers run one after another).
+    /// Counts saturate at `u64::MAX` instead of wrapping ([`Cost::saturated`]).
     pub fn add(&mut self, o: &Cost) {
-        self.crossbars += o.crossbars;
-        self.tiles += o.tiles;
-        self.ops_per_vector += o.ops_per_vector;
+        self.crossbars = self.crossbars.saturating_add(o.crossbars);
+        self.tiles = self.tiles.saturating_add(o.tiles);
+        self.ops_per_vector = self.ops_per_vector.saturating_add(o.ops_per_vector);
         self.makespan_ops = self.makespan_ops.max(o.makespan_ops);
-        self.cycles_per_vector += o.cycles_per_vector;
-        self.cycles += o.cycles;
-        self.adc_conversions += o.adc_conversions;
-        self.dac_drives += o.dac_drives;
+        self.cycles_per_vector = self.cycles_per_vector.saturating_add(o.cycles_per_vector);
+        self.cycles = self.cycles.saturating_add(o.cycles);
+        self.adc_conversions = self.adc_conversions.saturating_add(o.adc_conversions);
+        self.dac_drives = self.dac_drives.saturating_add(o.dac_drives);
         self.energy_pj += o.energy_pj;
         self.area_um2 += o.area_um2;
     }
+
+    /// The names of the counts that reached `u64::MAX` (saturated: the true
+    /// value does not fit 64 bits), empty if none did.
+    pub fn saturated(&self) -> Vec<&'static str> {
+        [
+            ("crossbars", self.crossbars),
+            ("tiles", self.tiles),
+            ("ops_per_vector", self.ops_per_vector),
+            ("makespan_ops", self.makespan_ops),
+            ("cycles_per_vector", self.cycles_per_vector),
+            ("cycles", self.cycles),
+            ("adc_conversions", self.adc_conversions),
+            ("dac_drives", self.dac_drives),
+        ]
+        .into_iter()
+        .filter(|(_, v)| *v == u64::MAX)
+        .map(|(n, _)| n)
+        .collect()
+    }
 }
 
-/// Cost of a compiled layer for `vectors` input vectors.
+/// `a * b * c` in 128 bits, saturated to `u64::MAX`.
+fn mul3(a: u64, b: u64, c: u64) -> u64 {
+    let p = (a as u128) * (b as u128);
+    u64::try_from(p.saturating_mul(c as u128)).unwrap_or(u64::MAX)
+}
+
+/// Cost of a compiled layer for `vectors` input vectors. Counts are computed
+/// in 128 bits and saturate at `u64::MAX` (never wrap; see [`Cost::saturated`]).
 pub fn layer_cost(cfg: &TileConfig, lp: &LayerProgram, vectors: u64, preset: &Preset) -> Cost {
     let p = &cfg.params;
     let steps = cfg.derived.steps as u64;
     let (mut ops, mut conv, mut drives, mut xbars) = (0u64, 0u64, 0u64, 0u64);
     for t in &lp.tiles {
-        xbars += t.program.xbars.len() as u64;
+        xbars = xbars.saturating_add(t.program.xbars.len() as u64);
         for xb in &t.program.xbars {
-            ops += xb.ops.len() as u64;
+            ops = ops.saturating_add(xb.ops.len() as u64);
             for op in &xb.ops {
-                conv += op.outputs.iter().filter(|o| o.is_some()).count() as u64;
-                drives += op.inputs.iter().filter(|i| i.is_some()).count() as u64;
+                conv =
+                    conv.saturating_add(op.outputs.iter().filter(|o| o.is_some()).count() as u64);
+                drives =
+                    drives.saturating_add(op.inputs.iter().filter(|i| i.is_some()).count() as u64);
             }
         }
     }
@@ -183,22 +212,23 @@ pub fn layer_cost(cfg: &TileConfig, lp: &LayerProgram, vectors: u64, preset: &Pr
         .map(|t| golden::cycles(cfg, &t.program))
         .max()
         .unwrap_or(0);
-    let adc_conversions = conv * steps * vectors;
-    let dac_drives = drives * steps * vectors;
-    let ou_cells = ops * steps * vectors * (p.ou_rows * p.ou_cols) as u64;
+    let adc_conversions = mul3(conv, steps, vectors);
+    let dac_drives = mul3(drives, steps, vectors);
+    // Only feeds the energy estimate: f64 does not wrap.
+    let ou_cells = ops as f64 * steps as f64 * vectors as f64 * (p.ou_rows * p.ou_cols) as f64;
     let energy_pj = adc_conversions as f64 * (preset.adc_energy(p.adc_bits) + preset.shift_add_pj)
         + dac_drives as f64 * preset.dac_pj_per_bit * p.dac_bits as f64
-        + ou_cells as f64 * preset.cell_read_pj * (p.cell_bits as f64 / 2.0).max(0.5);
+        + ou_cells * preset.cell_read_pj * (p.cell_bits as f64 / 2.0).max(0.5);
     let per_xbar_area = (p.rows * p.cols) as f64 * preset.cell_um2 * (p.cell_bits as f64 / 2.0)
         + p.ou_cols as f64 * (preset.adc_area(p.adc_bits) + preset.shift_add_um2)
         + p.rows as f64 * preset.dac_um2_per_bit * p.dac_bits as f64;
     Cost {
         crossbars: xbars,
         tiles: lp.tiles.len() as u64,
-        ops_per_vector: ops * steps,
+        ops_per_vector: ops.saturating_mul(steps),
         makespan_ops: makespan,
         cycles_per_vector,
-        cycles: cycles_per_vector * vectors,
+        cycles: cycles_per_vector.saturating_mul(vectors),
         adc_conversions,
         dac_drives,
         energy_pj,
@@ -214,4 +244,29 @@ pub fn speedup_equal_budget(base: &Cost, x: &Cost) -> f64 {
     let b = base.cycles as f64 * base.crossbars as f64;
     let s = x.cycles as f64 * x.crossbars as f64;
     if s == 0.0 { f64::INFINITY } else { b / s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_saturate_instead_of_wrapping() {
+        assert_eq!(mul3(1 << 40, 1 << 30, 16), u64::MAX);
+        assert_eq!(mul3(3, 4, 5), 60);
+        let mut c = Cost {
+            cycles: u64::MAX - 1,
+            crossbars: 5,
+            ..Cost::default()
+        };
+        assert!(c.saturated().is_empty());
+        c.add(&Cost {
+            cycles: 10,
+            crossbars: 1,
+            ..Cost::default()
+        });
+        assert_eq!(c.cycles, u64::MAX);
+        assert_eq!(c.crossbars, 6);
+        assert_eq!(c.saturated(), vec!["cycles"]);
+    }
 }
