@@ -146,6 +146,14 @@ impl WeightsFile {
                     l.cols
                 );
             }
+            if (l.rows as u64) * (l.cols as u64) > crate::nets::MAX_LAYER_CELLS {
+                bail!(
+                    "layer `{name}`: {} x {} exceeds the limit of {} weights a layer",
+                    l.rows,
+                    l.cols,
+                    crate::nets::MAX_LAYER_CELLS
+                );
+            }
             if i > 0 && self.layers[i - 1].cols != l.rows {
                 let p = &self.layers[i - 1];
                 bail!(

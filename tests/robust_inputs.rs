@@ -290,6 +290,41 @@ fn weights_files_are_checked() {
 }
 
 #[test]
+fn verify_input_file_is_bounded() {
+    let dir = tmp("robust-verify");
+    let w = dir.path().join("w.json");
+    std::fs::write(&w, serde_json::to_string(&weights()).unwrap()).unwrap();
+    let verify = |inputs: &Path| {
+        let mut c = sme();
+        c.args(["verify", "--xbar", "16", "--layer", "fc1", "--weights"])
+            .arg(&w)
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .arg("--input-file")
+            .arg(inputs);
+        c
+    };
+    refused(
+        &mut verify(Path::new("/dev/zero")),
+        &["inputs file /dev/zero is a character device"],
+    );
+    refused(&mut verify(dir.path()), &["inputs file", "is a directory"]);
+    let big = dir.path().join("in.txt");
+    std::fs::write(&big, "1 2 3 4\n".repeat(1000)).unwrap();
+    refused(
+        verify(&big).env("SME_MAX_INPUTS_BYTES", "1K"),
+        &[
+            "more than the limit of 1024 bytes (1 KiB)",
+            "SME_MAX_INPUTS_BYTES",
+        ],
+    );
+    let junk = dir.path().join("junk.txt");
+    std::fs::write(&junk, format!("1 {}\n", "z".repeat(100_000))).unwrap();
+    let e = refused(&mut verify(&junk), &["is not an activation"]);
+    assert!(!e.contains(&"z".repeat(100)));
+}
+
+#[test]
 fn check_results_files_are_bounded() {
     let dir = tmp("robust-check");
     let mut c = sme();

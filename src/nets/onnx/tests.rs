@@ -575,6 +575,17 @@ fn conv_and_pool_attributes_are_validated() {
 }
 
 #[test]
+fn huge_and_control_node_names_are_cut() {
+    let mut m = tiny_model();
+    let g = m.graph.as_mut().unwrap();
+    g.node[4].name = Some("g".repeat(100_000));
+    g.node[5].name = Some("a\u{1b}[2Jb".into());
+    let net = parse_onnx(&m.encode_to_vec(), "t").unwrap();
+    assert!(net.layers[1].name.len() < 60 && net.layers[1].name.ends_with("..._4"));
+    assert_eq!(net.layers[2].name, "a\\u{1b}[2Jb_5");
+}
+
+#[test]
 fn absurd_shapes_are_refused() {
     let m = tiny_model();
     // The example: 3 x 3e9 x 3e9 would give 2.25e18 vectors a layer.
