@@ -223,6 +223,8 @@ fn check(
 impl TileParams {
     /// Parse a TOML document (all keys optional, unknown keys rejected).
     pub fn from_toml(text: &str) -> Result<Self, String> {
+        // A leading UTF-8 byte-order mark is skipped.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         toml::from_str(text).map_err(|e| format!("invalid tile config: {e}"))
     }
 

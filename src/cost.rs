@@ -142,17 +142,37 @@ pub struct Cost {
 
 impl Cost {
     /// Add another layer's costs (cycles add: layers run one after another).
+    /// Counts saturate at `u64::MAX` instead of wrapping ([`Cost::saturated`]).
     pub fn add(&mut self, o: &Cost) {
-        self.crossbars += o.crossbars;
-        self.tiles += o.tiles;
-        self.ops_per_vector += o.ops_per_vector;
+        self.crossbars = self.crossbars.saturating_add(o.crossbars);
+        self.tiles = self.tiles.saturating_add(o.tiles);
+        self.ops_per_vector = self.ops_per_vector.saturating_add(o.ops_per_vector);
         self.makespan_ops = self.makespan_ops.max(o.makespan_ops);
-        self.cycles_per_vector += o.cycles_per_vector;
-        self.cycles += o.cycles;
-        self.adc_conversions += o.adc_conversions;
-        self.dac_drives += o.dac_drives;
+        self.cycles_per_vector = self.cycles_per_vector.saturating_add(o.cycles_per_vector);
+        self.cycles = self.cycles.saturating_add(o.cycles);
+        self.adc_conversions = self.adc_conversions.saturating_add(o.adc_conversions);
+        self.dac_drives = self.dac_drives.saturating_add(o.dac_drives);
         self.energy_pj += o.energy_pj;
         self.area_um2 += o.area_um2;
+    }
+
+    /// The names of the counts that reached `u64::MAX` (saturated: the true
+    /// value does not fit 64 bits), empty if none did.
+    pub fn saturated(&self) -> Vec<&'static str> {
+        [
+            ("crossbars", self.crossbars),
+            ("tiles", self.tiles),
+            ("ops_per_vector", self.ops_per_vector),
+            ("makespan_ops", self.makespan_ops),
+            ("cycles_per_vector", self.cycles_per_vector),
+            ("cycles", self.cycles),
+            ("adc_conversions", self.adc_conversions),
+            ("dac_drives", self.dac_drives),
+        ]
+        .into_iter()
+        .filter(|(_, v)| *v == u64::MAX)
+        .map(|(n, _)| n)
+        .collect()
     }
 }
 
@@ -215,7 +235,7 @@ impl LayerStats {
     pub fn cost(&self, cfg: &TileConfig, vectors: u64, preset: &Preset) -> Cost {
         let p = &cfg.params;
         let steps = cfg.derived.steps as u64;
-        let per_run = |n: u64| n.saturating_mul(steps).saturating_mul(vectors);
+        let per_run = |n: u64| mul3(n, steps, vectors);
         let adc_conversions = per_run(self.conversions);
         let dac_drives = per_run(self.drives);
         let ou_cells = per_run(self.ops) as f64 * (p.ou_rows * p.ou_cols) as f64;
@@ -239,6 +259,12 @@ impl LayerStats {
             area_um2: self.xbars as f64 * per_xbar_area,
         }
     }
+}
+
+/// `a * b * c` in 128 bits, saturated to `u64::MAX`.
+fn mul3(a: u64, b: u64, c: u64) -> u64 {
+    let p = (a as u128) * (b as u128);
+    u64::try_from(p.saturating_mul(c as u128)).unwrap_or(u64::MAX)
 }
 
 /// Cost of a compiled layer for `vectors` input vectors.
@@ -317,5 +343,30 @@ pub fn tile_peak(cfg: &TileConfig, preset: &Preset, cycle_ns: f64, adcs_per_xbar
         adc_um2: n * adcs_per_xbar as f64 * preset.adc_area(p.adc_bits),
         dac_um2: n * p.rows as f64 * preset.dac_um2_per_bit * p.dac_bits as f64,
         shift_add_um2: n * adcs_per_xbar as f64 * preset.shift_add_um2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_saturate_instead_of_wrapping() {
+        assert_eq!(mul3(1 << 40, 1 << 30, 16), u64::MAX);
+        assert_eq!(mul3(3, 4, 5), 60);
+        let mut c = Cost {
+            cycles: u64::MAX - 1,
+            crossbars: 5,
+            ..Cost::default()
+        };
+        assert!(c.saturated().is_empty());
+        c.add(&Cost {
+            cycles: 10,
+            crossbars: 1,
+            ..Cost::default()
+        });
+        assert_eq!(c.cycles, u64::MAX);
+        assert_eq!(c.crossbars, 6);
+        assert_eq!(c.saturated(), vec!["cycles"]);
     }
 }

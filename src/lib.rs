@@ -16,6 +16,7 @@ pub mod cosim_matrix;
 pub mod cost;
 pub mod golden;
 pub mod iface;
+pub mod input;
 pub mod nets;
 pub mod outdir;
 pub mod program;

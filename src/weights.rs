@@ -74,6 +74,10 @@ pub struct Requant {
 }
 /// Largest rows or cols of a layer (so `rows x cols` cannot overflow).
 pub const MAX_DIM: usize = 1 << 24;
+/// Most layers in a file.
+pub const MAX_LAYERS: usize = 4096;
+/// Longest network or layer name (characters).
+pub const MAX_NAME: usize = 256;
 
 /// One integer fully connected layer.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -132,10 +136,12 @@ pub struct WeightsFile {
 }
 
 impl WeightsFile {
-    /// Checks every invariant; the message names the layer and the problem.
+    /// Checks every invariant; the message names the layer, the index and
+    /// the problem (quoting at most a short excerpt of any text).
     pub fn validate(&self) -> Result<()> {
+        use crate::input::excerpt;
         if self.format != FORMAT {
-            bail!("format `{}`: expected `{FORMAT}`", self.format);
+            bail!("format `{}`: expected `{FORMAT}`", excerpt(&self.format));
         }
         if self.version != VERSION && self.version != VERSION_NETWORK {
             bail!(
@@ -143,74 +149,149 @@ impl WeightsFile {
                 self.version
             );
         }
+        if self.name.chars().count() > MAX_NAME {
+            bail!(
+                "name `{}` has {} characters: at most {MAX_NAME}",
+                excerpt(&self.name),
+                self.name.chars().count()
+            );
+        }
         if !(2..=16).contains(&self.weight_bits) {
             bail!("weight_bits {}: valid 2..=16", self.weight_bits);
         }
         if !matches!(self.pattern.as_str(), "khot" | "group" | "none") {
-            bail!("pattern `{}`: valid khot, group, none", self.pattern);
-        }
-        if self.k >= self.weight_bits {
             bail!(
-                "k {}: valid 0..={} (magnitude bits of weight_bits {})",
+                "pattern `{}`: valid khot, group, none",
+                excerpt(&self.pattern)
+            );
+        }
+        let mag = self.weight_bits - 1;
+        if self.pattern == "none" && self.k != 0 {
+            bail!("k {}: pattern none takes k 0", self.k);
+        }
+        if self.pattern != "none" && !(1..=mag).contains(&self.k) {
+            bail!(
+                "k {}: valid 1..={mag} for pattern {} (magnitude bits of weight_bits {})",
                 self.k,
-                self.weight_bits - 1,
+                self.pattern,
                 self.weight_bits
             );
         }
         if self.layers.is_empty() {
             bail!("no layers");
         }
-        let max = (1i64 << (self.weight_bits - 1)) - 1;
+        if self.layers.len() > MAX_LAYERS {
+            bail!("{} layers: at most {MAX_LAYERS}", self.layers.len());
+        }
+        let max = (1i64 << mag) - 1;
         for (i, l) in self.layers.iter().enumerate() {
-            if self.layers[..i].iter().any(|o| o.name == l.name) {
-                bail!("layer name `{}` appears twice", l.name);
+            if l.name.is_empty() || l.name.chars().count() > MAX_NAME {
+                bail!(
+                    "layer {i}: name `{}` has {} characters: valid 1..={MAX_NAME}",
+                    excerpt(&l.name),
+                    l.name.chars().count()
+                );
             }
+            if self.layers[..i].iter().any(|o| o.name == l.name) {
+                bail!("layer name `{}` appears twice", excerpt(&l.name));
+            }
+            let name = excerpt(&l.name);
             if l.rows == 0 || l.cols == 0 || l.rows > MAX_DIM || l.cols > MAX_DIM {
                 bail!(
-                    "layer `{}`: {} x {}: rows and cols must be in 1..={MAX_DIM}",
-                    l.name,
+                    "layer `{name}`: {} x {}: rows and cols must be in 1..={MAX_DIM}",
                     l.rows,
                     l.cols
                 );
             }
+            if (l.rows as u64) * (l.cols as u64) > crate::nets::MAX_LAYER_CELLS {
+                bail!(
+                    "layer `{name}`: {} x {} exceeds the limit of {} weights a layer",
+                    l.rows,
+                    l.cols,
+                    crate::nets::MAX_LAYER_CELLS
+                );
+            }
+            if i > 0 && self.layers[i - 1].cols != l.rows {
+                let p = &self.layers[i - 1];
+                bail!(
+                    "layer `{name}` has {} rows (inputs) but the layer before it, `{}`, has {} cols (outputs): consecutive layers must chain",
+                    l.rows,
+                    excerpt(&p.name),
+                    p.cols
+                );
+            }
             if l.weights.len() != l.rows * l.cols {
                 bail!(
-                    "layer `{}`: {} weights for {} x {} (need {})",
-                    l.name,
+                    "layer `{name}`: {} weights for {} x {} (need {})",
                     l.weights.len(),
                     l.rows,
                     l.cols,
                     l.rows * l.cols
                 );
             }
-            if let Some(w) = l.weights.iter().find(|w| (**w as i64).abs() > max) {
+            if let Some((j, w)) = l
+                .weights
+                .iter()
+                .enumerate()
+                .find(|(_, w)| (**w as i64).abs() > max)
+            {
                 bail!(
-                    "layer `{}`: weight {w} is out of range: valid -{max}..={max} for weight_bits {}",
-                    l.name,
+                    "layer `{name}`: weight {w} is out of range at index {j} (row {}, col {}): valid -{max}..={max} for weight_bits {}",
+                    j / l.cols,
+                    j % l.cols,
                     self.weight_bits
+                );
+            }
+            // Every weight in the declared pattern: a k-hot weight has at
+            // most k magnitude bits set; in a group pattern the bits of a
+            // whole OU window (not recorded in the file) are at most k, so
+            // each weight's are too.
+            if self.pattern != "none"
+                && let Some((j, w)) = l
+                    .weights
+                    .iter()
+                    .enumerate()
+                    .find(|(_, w)| w.unsigned_abs().count_ones() > self.k)
+            {
+                bail!(
+                    "layer `{name}`: weight {w} at index {j} (row {}, col {}) has {} magnitude bits set, not in the declared pattern {} with k {} (at most {} per {})",
+                    j / l.cols,
+                    j % l.cols,
+                    w.unsigned_abs().count_ones(),
+                    self.pattern,
+                    self.k,
+                    self.k,
+                    if self.pattern == "khot" {
+                        "weight"
+                    } else {
+                        "OU window"
+                    }
                 );
             }
             if l.scales.len() != 1 && l.scales.len() != l.cols {
                 bail!(
-                    "layer `{}`: {} scales: need 1 or {} (one per column)",
-                    l.name,
+                    "layer `{name}`: {} scales: need 1 or {} (one per column)",
                     l.scales.len(),
                     l.cols
                 );
             }
-            if l.scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-                bail!("layer `{}`: scales must be positive and finite", l.name);
-            }
-            if l.bias.iter().any(|b| !b.is_finite()) {
-                bail!("layer `{}`: biases must be finite", l.name);
+            if let Some((j, s)) = l
+                .scales
+                .iter()
+                .enumerate()
+                .find(|(_, s)| !(s.is_finite() && **s > 0.0))
+            {
+                bail!("layer `{name}`: scale {s} at index {j}: scales must be positive and finite");
             }
             if !l.bias.is_empty() && l.bias.len() != l.cols {
                 bail!(
-                    "layer `{}`: {} biases: need 0 or {}",
-                    l.name,
+                    "layer `{name}`: {} biases: need 0 or {}",
                     l.bias.len(),
                     l.cols
                 );
+            }
+            if let Some((j, b)) = l.bias.iter().enumerate().find(|(_, b)| !b.is_finite()) {
+                bail!("layer `{name}`: bias {b} at index {j}: biases must be finite");
             }
             if (l.conv.is_some() || l.requant.is_some()) && self.version < VERSION_NETWORK {
                 bail!(
@@ -299,17 +380,22 @@ impl WeightsFile {
         Ok(())
     }
 
-    /// Parses and validates JSON text.
+    /// Parses and validates JSON text (a leading byte-order mark is skipped).
     pub fn from_json(text: &str) -> Result<Self> {
-        let f: WeightsFile = serde_json::from_str(text).context("not a valid sme weights file")?;
+        let text = crate::input::strip_bom(text);
+        let f: WeightsFile = serde_json::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "not a valid sme weights file: {}",
+                crate::input::excerpt_message(&e.to_string())
+            )
+        })?;
         f.validate()?;
         Ok(f)
     }
 
     /// Reads and validates a file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read weights file {}", path.display()))?;
+        let text = crate::input::read_text(path, crate::input::InputKind::Weights)?;
         Self::from_json(&text).with_context(|| format!("weights file {}", path.display()))
     }
 
@@ -439,5 +525,230 @@ mod tests {
         assert!(format!("{:#}", bad.validate().unwrap_err()).contains("valid khot, group, none"));
         let e = format!("{:#}", f.layer("fc9").unwrap_err());
         assert!(e.contains("valid fc1"), "{e}");
+    }
+
+    fn err(f: &WeightsFile) -> String {
+        format!("{:#}", f.validate().unwrap_err())
+    }
+
+    fn two_layers() -> WeightsFile {
+        let mut f = sample();
+        f.pattern = "khot".into();
+        f.k = 2;
+        f.layers[0].weights = vec![1, -2, 3, 96, -65, 0];
+        f.layers.push(IntLayer {
+            name: "fc2".into(),
+            rows: 3,
+            cols: 1,
+            scales: vec![0.25],
+            weights: vec![5, 6, -12],
+            bias: vec![0.5],
+        });
+        f
+    }
+
+    #[test]
+    fn non_finite_reals_are_refused_by_layer_and_index() {
+        let f = two_layers();
+        f.validate().unwrap();
+        let mut bad = f.clone();
+        bad.layers[1].scales = vec![f32::NAN];
+        assert!(err(&bad).contains("layer `fc2`: scale NaN at index 0"));
+        let mut bad = f.clone();
+        bad.layers[0].scales = vec![1.0, 2.0, f32::INFINITY];
+        assert!(err(&bad).contains("layer `fc1`: scale inf at index 2"));
+        let mut bad = f.clone();
+        bad.layers[0].scales = vec![1.0, -2.0, 1.0];
+        assert!(err(&bad).contains("scale -2 at index 1: scales must be positive"));
+        let mut bad = f.clone();
+        bad.layers[0].bias = vec![0.0, 0.0, f32::NEG_INFINITY];
+        assert!(err(&bad).contains("layer `fc1`: bias -inf at index 2"));
+        // JSON cannot spell NaN, but 1e39 overflows f32 to inf.
+        let text = serde_json::to_string(&f)
+            .unwrap()
+            .replace("\"bias\":[0.5]", "\"bias\":[1e39]");
+        let e = format!("{:#}", WeightsFile::from_json(&text).unwrap_err());
+        assert!(e.contains("layer `fc2`: bias inf at index 0"), "{e}");
+        let e = format!(
+            "{:#}",
+            WeightsFile::from_json(&text.replace("1e39", "NaN")).unwrap_err()
+        );
+        assert!(e.contains("not a valid sme weights file"), "{e}");
+    }
+
+    #[test]
+    fn pattern_k_and_chaining_are_checked() {
+        let f = two_layers();
+        // 7 = 0b111 has 3 bits: not 2-hot.
+        let mut bad = f.clone();
+        bad.layers[1].weights[1] = -7;
+        let e = err(&bad);
+        assert!(
+            e.contains("layer `fc2`: weight -7 at index 1 (row 1, col 0) has 3 magnitude bits set")
+                && e.contains("khot with k 2"),
+            "{e}"
+        );
+        bad.pattern = "group".into();
+        assert!(err(&bad).contains("per OU window"));
+        bad.pattern = "none".into();
+        bad.k = 0;
+        bad.validate().unwrap();
+        bad.k = 2;
+        assert!(err(&bad).contains("k 2: pattern none takes k 0"));
+        let mut bad = f.clone();
+        bad.k = 0;
+        assert!(err(&bad).contains("k 0: valid 1..=7 for pattern khot"));
+        bad.k = 8;
+        assert!(err(&bad).contains("k 8: valid 1..=7"));
+        // fc1 has 3 outputs, fc2 must have 3 inputs.
+        let mut bad = f.clone();
+        bad.layers[1].rows = 2;
+        bad.layers[1].weights.pop();
+        let e = err(&bad);
+        assert!(
+            e.contains(
+                "layer `fc2` has 2 rows (inputs) but the layer before it, `fc1`, has 3 cols"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn names_and_texts_are_bounded_in_messages() {
+        let mut bad = sample();
+        bad.pattern = "x".repeat(100_000);
+        assert!(err(&bad).len() < 200);
+        let mut bad = sample();
+        bad.layers[0].name = "n".repeat(MAX_NAME + 1);
+        let e = err(&bad);
+        assert!(e.contains("valid 1..=256") && e.len() < 200, "{e}");
+        let mut bad = sample();
+        bad.format = "\n".repeat(1000);
+        assert!(err(&bad).len() < 200);
+        // A parser error quoting a huge unknown field stays short.
+        let text = format!("{{\"{}\": 1}}", "k".repeat(100_000));
+        let e = format!("{:#}", WeightsFile::from_json(&text).unwrap_err());
+        assert!(e.len() < 2000, "{} bytes", e.len());
+        // A byte-order mark is skipped.
+        let text = format!(
+            "{}{}",
+            '\u{feff}',
+            serde_json::to_string(&sample()).unwrap()
+        );
+        assert_eq!(WeightsFile::from_json(&text).unwrap(), sample());
+    }
+
+    mod fuzz {
+        //! Mutated valid weights files (byte flips, truncation, field swaps)
+        //! never panic: they load or fail with a named error.
+        use super::*;
+        use proptest::prelude::*;
+
+        fn base() -> String {
+            serde_json::to_string(&two_layers()).unwrap()
+        }
+
+        #[derive(Clone, Debug)]
+        enum Mutation {
+            Flip(usize, u8),
+            Truncate(usize),
+            Insert(usize, String),
+            SwapValues(usize, usize),
+        }
+
+        fn mutation() -> impl Strategy<Value = Mutation> {
+            let token = prop_oneof![
+                Just("1e39".to_string()),
+                Just("-1".to_string()),
+                Just("18446744073709551616".to_string()),
+                Just("4294967295".to_string()),
+                Just("16777217".to_string()),
+                Just("null".to_string()),
+                Just("[]".to_string()),
+                Just("\"khot\"".to_string()),
+                Just(",".to_string()),
+                Just("\u{feff}".to_string()),
+                "[a-z0-9,:\\[\\]{}\"]{0,8}",
+            ];
+            prop_oneof![
+                (any::<usize>(), 0u8..8).prop_map(|(p, b)| Mutation::Flip(p, b)),
+                any::<usize>().prop_map(Mutation::Truncate),
+                (any::<usize>(), token).prop_map(|(p, t)| Mutation::Insert(p, t)),
+                (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapValues(a, b)),
+            ]
+        }
+
+        /// Applies `m` on bytes; the result may not be UTF-8 (then the
+        /// lossy text is used, as a file read would refuse it earlier).
+        fn apply(text: &str, m: &Mutation) -> String {
+            let mut v = text.as_bytes().to_vec();
+            let n = v.len().max(1);
+            match m {
+                Mutation::Flip(p, b) => {
+                    if !v.is_empty() {
+                        v[p % n] ^= 1 << b
+                    }
+                }
+                Mutation::Truncate(p) => v.truncate(p % n),
+                Mutation::Insert(p, t) => {
+                    let p = p % (v.len() + 1);
+                    v.splice(p..p, t.bytes());
+                }
+                Mutation::SwapValues(a, b) => {
+                    // Swap two JSON values between `:` and the next `,`/`}`
+                    // (a field swap).
+                    let text = String::from_utf8_lossy(&v).into_owned();
+                    let spans: Vec<(usize, usize)> = text
+                        .match_indices(':')
+                        .map(|(i, _)| {
+                            let end = text[i + 1..]
+                                .find([',', '}'])
+                                .map_or(text.len(), |e| i + 1 + e);
+                            (i + 1, end)
+                        })
+                        .collect();
+                    if spans.len() >= 2 {
+                        let (x, y) = (spans[a % spans.len()], spans[b % spans.len()]);
+                        if x.1 <= y.0 {
+                            let mut s = text[..x.0].to_string();
+                            s += &text[y.0..y.1];
+                            s += &text[x.1..y.0];
+                            s += &text[x.0..x.1];
+                            s += &text[y.1..];
+                            return s;
+                        }
+                    }
+                    return text;
+                }
+            }
+            String::from_utf8_lossy(&v).into_owned()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn mutated_weights_files(muts in proptest::collection::vec(mutation(), 1..5)) {
+                let mut text = base();
+                for m in &muts {
+                    text = apply(&text, m);
+                }
+                match WeightsFile::from_json(&text) {
+                    Ok(f) => {
+                        // Whatever loads is consistent.
+                        f.validate().unwrap();
+                        for l in &f.layers {
+                            prop_assert_eq!(l.weights.len(), l.rows * l.cols);
+                            let _ = l.matrix();
+                        }
+                        let _ = f.network();
+                    }
+                    Err(e) => {
+                        let msg = format!("{e:#}");
+                        prop_assert!(!msg.is_empty() && msg.len() < 2000, "{}", msg);
+                    }
+                }
+            }
+        }
     }
 }

@@ -118,7 +118,7 @@ fn bad_input_fails_cleanly() {
     let digits = Path::new(DIGITS);
     let dir = tmp("compress-inputs");
     let missing = dir.path().join("no-such-file.csv.gz");
-    fails(&[], Some(&missing), "cannot read digits data");
+    fails(&[], Some(&missing), "cannot read data file");
     let bad = dir.path().join("malformed.csv");
     let mut rows = String::new();
     for i in 0..20 {

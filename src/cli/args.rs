@@ -4,7 +4,7 @@
 
 use crate::compiler::pattern::{Pattern, PatternKind};
 use crate::config::{OuSize, TileConfig, TileParams, tile_params};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -48,10 +48,10 @@ impl ConfigArgs {
     pub fn params(&self) -> Result<TileParams> {
         let base = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))?;
-                TileParams::from_toml(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                let text = crate::input::read_text(path, crate::input::InputKind::Config)?;
+                TileParams::from_toml(&text).map_err(|e| {
+                    anyhow::anyhow!("{}: {}", path.display(), crate::input::excerpt_message(&e))
+                })?
             }
             None => TileParams::default(),
         };
@@ -110,6 +110,9 @@ pub fn parse_dims(s: &str, what: &str, example: &str) -> Result<Vec<usize>> {
         .collect();
     match dims {
         Some(d) if !d.is_empty() => Ok(d),
-        _ => bail!("{what} `{s}`: expected positive dimensions like {example}"),
+        _ => bail!(
+            "{what} `{}`: expected positive dimensions like {example}",
+            crate::input::excerpt(s)
+        ),
     }
 }

@@ -130,6 +130,23 @@ pub fn run(a: &MapArgs) -> Result<()> {
         layers: a.layers,
     };
     let rep = map_network(&cfg, input, &req, &Bar::new("layers"));
+    // Counts saturate instead of wrapping; a saturated total is refused.
+    for m in Mapper::ALL {
+        let sat = rep.totals.cost[m].saturated();
+        if !sat.is_empty() {
+            anyhow::bail!(
+                "the {} totals overflow 64 bits ({}): the network is too large to count (limits: docs/limits.md)",
+                m.name(),
+                sat.join(", ")
+            );
+        }
+    }
+    let b = &rep.totals.bounds;
+    if [b.cell_crossbars, b.packing_crossbars, b.cycles].contains(&u64::MAX) {
+        anyhow::bail!(
+            "the bound totals overflow 64 bits: the network is too large to count (limits: docs/limits.md)"
+        );
+    }
     // The table goes to standard error when an output takes standard output.
     if outputs.uses_stdout() {
         print_report(&rep, &mut std::io::stderr().lock())?;

@@ -290,8 +290,7 @@ fn print_mappers(runs: &[MapperRun], out: &mut dyn std::io::Write) -> std::io::R
 /// the expected results `sme verify --emit` wrote.
 pub fn run_check(expected: &Path, results: &Path) -> Result<()> {
     let read = |p: &Path| -> Result<Vec<Run>> {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        let text = crate::input::read_text(p, crate::input::InputKind::Results)?;
         stim::parse_results(&text).with_context(|| format!("{}", p.display()))
     };
     let exp = read(expected)?;

@@ -426,8 +426,9 @@ fn finish_report(
     let vectors = layer.vectors as u64;
     let cost = stats.map(|_, s| s.cost(cfg, vectors, preset));
     let sme_xbars = cost[Mapper::Sme].crossbars;
-    let per_vec = cfg.derived.steps as u64 * b.squeezed_windows.div_ceil(sme_xbars.max(1))
-        + cfg.derived.latency as u64;
+    let per_vec = (cfg.derived.steps as u64)
+        .saturating_mul(b.squeezed_windows.div_ceil(sme_xbars.max(1)))
+        .saturating_add(cfg.derived.latency as u64);
     LayerReport {
         name: layer.name.clone(),
         kind: format!("{:?}", layer.kind).to_lowercase(),
@@ -537,9 +538,14 @@ impl Totals {
             for m in Mapper::ALL {
                 cost[m].add(&l.cost[m]);
             }
-            bounds.cell_crossbars += l.bounds.cell_crossbars;
-            bounds.packing_crossbars += l.bounds.packing_crossbars;
-            bounds.cycles += l.cycle_bound;
+            // Saturating: counts never wrap (see `Cost::saturated`).
+            bounds.cell_crossbars = bounds
+                .cell_crossbars
+                .saturating_add(l.bounds.cell_crossbars);
+            bounds.packing_crossbars = bounds
+                .packing_crossbars
+                .saturating_add(l.bounds.packing_crossbars);
+            bounds.cycles = bounds.cycles.saturating_add(l.cycle_bound);
         }
         let (d, r, s) = (&cost[Mapper::Dense], &cost[Mapper::Sre], &cost[Mapper::Sme]);
         Totals {

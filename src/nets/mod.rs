@@ -15,6 +15,21 @@ pub use onnx::{load_onnx, load_onnx_with_input, parse_onnx, parse_onnx_with_inpu
 use serde::Serialize;
 use std::path::PathBuf;
 
+/// Most input vectors one layer may see per inference (a 65536 x 65536
+/// output feature map); more is refused at import.
+pub const MAX_VECTORS: usize = 1 << 32;
+/// Largest lowered matrix of one layer, `kh * kw * in_ch * out_ch` cells
+/// (grouped layers are lowered block-diagonally, so this counts the zero
+/// blocks too); more is refused at import.
+pub const MAX_LAYER_CELLS: u64 = 1 << 30;
+/// Most weight layers in a network.
+pub const MAX_LAYERS: usize = 1 << 16;
+/// Largest dimension of a network's input shape (`--input-shape` or the
+/// model's declared input).
+pub const MAX_INPUT_DIM: u64 = 1 << 24;
+/// Most elements of a network's input (the product of its shape).
+pub const MAX_INPUT_ELEMENTS: u64 = 1 << 36;
+
 /// Where a network's float weights come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
@@ -34,7 +49,7 @@ pub enum Source {
 impl Source {
     /// Load the network. Built-in networks come without weights.
     pub fn load(&self) -> anyhow::Result<Network> {
-        match self {
+        let net = match self {
             Source::Builtin(name) => builtin_shapes(name),
             Source::Onnx {
                 path,
@@ -44,7 +59,9 @@ impl Source {
                 path,
                 input_shape: None,
             } => load_onnx(path),
-        }
+        }?;
+        net.check_limits()?;
+        Ok(net)
     }
 
     /// Whether the weights are synthetic (built-in networks).
@@ -188,16 +205,110 @@ impl Layer {
     }
 }
 
+/// Checks an input shape against [`MAX_INPUT_DIM`] and [`MAX_INPUT_ELEMENTS`]
+/// (`what` names it in the error).
+pub fn check_input_shape(shape: &[u64], what: &str) -> anyhow::Result<()> {
+    if let Some((i, d)) = shape
+        .iter()
+        .enumerate()
+        .find(|(_, d)| !(1..=MAX_INPUT_DIM).contains(*d))
+    {
+        anyhow::bail!(
+            "{what}: dimension {i} is {d}: valid 1..={MAX_INPUT_DIM} (limits: docs/limits.md)"
+        );
+    }
+    let n = shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_INPUT_ELEMENTS);
+    if n.is_none() {
+        anyhow::bail!(
+            "{what}: {} elements in all, more than the limit of {MAX_INPUT_ELEMENTS} (limits: docs/limits.md)",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(" x ")
+        );
+    }
+    Ok(())
+}
+
 impl Network {
+    /// Checks the network against the import limits ([`MAX_LAYERS`],
+    /// [`MAX_VECTORS`], [`MAX_LAYER_CELLS`]) and the consistency of every
+    /// layer's shape, so the totals of a report cannot overflow and lowering
+    /// cannot exhaust memory. Errors name the layer.
+    pub fn check_limits(&self) -> anyhow::Result<()> {
+        use anyhow::bail;
+        if self.layers.len() > MAX_LAYERS {
+            bail!(
+                "{}: {} weight layers, more than the limit of {MAX_LAYERS}",
+                self.name,
+                self.layers.len()
+            );
+        }
+        for l in &self.layers {
+            let n = &l.name;
+            if l.in_ch == 0 || l.out_ch == 0 || l.kh == 0 || l.kw == 0 || l.groups == 0 {
+                bail!(
+                    "layer {n}: empty shape ({} in, {} out, kernel {}x{}, {} groups)",
+                    l.in_ch,
+                    l.out_ch,
+                    l.kh,
+                    l.kw,
+                    l.groups
+                );
+            }
+            if l.in_ch % l.groups != 0 || l.out_ch % l.groups != 0 {
+                bail!(
+                    "layer {n}: {} groups do not divide {} input and {} output channels",
+                    l.groups,
+                    l.in_ch,
+                    l.out_ch
+                );
+            }
+            if l.vectors > MAX_VECTORS {
+                bail!(
+                    "layer {n}: {} input vectors per inference, more than the limit of {MAX_VECTORS} (a smaller --input-shape?; limits: docs/limits.md)",
+                    l.vectors
+                );
+            }
+            let cells = [l.kh, l.kw, l.in_ch, l.out_ch]
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+                .filter(|&c| c <= MAX_LAYER_CELLS);
+            if cells.is_none() {
+                bail!(
+                    "layer {n}: its lowered matrix ({} rows x {} cols) exceeds the limit of {MAX_LAYER_CELLS} cells (limits: docs/limits.md)",
+                    (l.kh as u128) * (l.kw as u128) * (l.in_ch as u128),
+                    l.out_ch
+                );
+            }
+            if !l.weights.is_empty() && l.weights.len() != l.num_weights() {
+                bail!(
+                    "layer {n}: {} weights for its shape (need {})",
+                    l.weights.len(),
+                    l.num_weights()
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Total number of weights over all layers (from the shapes, so it also
     /// works for shape-only networks).
     pub fn total_weights(&self) -> usize {
-        self.layers.iter().map(Layer::num_weights).sum()
+        self.layers
+            .iter()
+            .fold(0usize, |a, l| a.saturating_add(l.num_weights()))
     }
 
     /// Total input vectors per inference over all layers.
     pub fn total_vectors(&self) -> usize {
-        self.layers.iter().map(|l| l.vectors).sum()
+        self.layers
+            .iter()
+            .fold(0usize, |a, l| a.saturating_add(l.vectors))
     }
 
     /// Number of layers of the given kind.

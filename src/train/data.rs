@@ -10,7 +10,6 @@ use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use std::io::Read;
 use std::path::Path;
 
 /// Pixels per image.
@@ -96,7 +95,7 @@ pub fn parse_images(text: &str, pixels: usize, max_pixel: u8) -> Result<Dataset>
         pixels,
         ..Dataset::default()
     };
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in crate::input::strip_bom(text).lines().enumerate() {
         let n = i + 1;
         let line = line.trim();
         if line.is_empty() {
@@ -111,8 +110,13 @@ pub fn parse_images(text: &str, pixels: usize, max_pixel: u8) -> Result<Dataset>
             );
         }
         for (j, f) in fields.iter().enumerate() {
-            let v = parse_int(f)
-                .with_context(|| format!("line {n}, column {}: `{f}` is not an integer", j + 1))?;
+            let v = parse_int(f).with_context(|| {
+                format!(
+                    "line {n}, column {}: `{}` is not an integer",
+                    j + 1,
+                    crate::input::excerpt(f)
+                )
+            })?;
             if j < pixels {
                 if !(0..=max_pixel as i64).contains(&v) {
                     bail!(
@@ -151,30 +155,15 @@ fn parse_int(f: &str) -> Option<i64> {
 /// Reads a digits file, gzip-compressed (detected by its magic bytes) or
 /// plain CSV.
 pub fn load_digits(path: &Path) -> Result<Dataset> {
-    let text = read_text(path, "digits")?;
+    let text = crate::input::read_text_maybe_gz(path, crate::input::InputKind::Data)?;
     parse_digits(&text).with_context(|| format!("digits data {}", path.display()))
 }
 
 /// Reads an MNIST file (784 pixels `0..=255` and a label per row), gzip or
 /// plain CSV.
 pub fn load_mnist(path: &Path) -> Result<Dataset> {
-    let text = read_text(path, "MNIST")?;
+    let text = crate::input::read_text_maybe_gz(path, crate::input::InputKind::Data)?;
     parse_mnist(&text).with_context(|| format!("MNIST data {}", path.display()))
-}
-
-fn read_text(path: &Path, what: &str) -> Result<String> {
-    let raw = std::fs::read(path)
-        .with_context(|| format!("cannot read {what} data {}", path.display()))?;
-    let text = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_string(&mut s)
-            .with_context(|| format!("{}: not valid gzip-compressed text", path.display()))?;
-        s
-    } else {
-        String::from_utf8(raw).with_context(|| format!("{}: not UTF-8 text", path.display()))?
-    };
-    Ok(text)
 }
 
 /// How the rows were split.
@@ -275,7 +264,7 @@ mod tests {
         let dir = std::env::temp_dir();
         let missing = dir.join(format!("sme-no-such-{}.csv.gz", std::process::id()));
         let e = format!("{:#}", load_digits(&missing).unwrap_err());
-        assert!(e.contains("cannot read digits data"), "{e}");
+        assert!(e.contains("cannot read data file"), "{e}");
         let bad = dir.join(format!("sme-bad-gz-{}.csv.gz", std::process::id()));
         std::fs::write(&bad, [0x1f, 0x8b, 0, 1, 2, 3]).unwrap();
         let e = format!("{:#}", load_digits(&bad).unwrap_err());

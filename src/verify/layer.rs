@@ -40,8 +40,9 @@ pub(crate) fn parse_inputs(text: &str, len: usize, max: u32) -> Result<Vec<Vec<u
             match tok.parse::<u32>() {
                 Ok(v) if v <= max => x.push(v),
                 _ => bail!(
-                    "inputs line {}: `{tok}` is not an activation: valid integers 0..={max}",
-                    i + 1
+                    "inputs line {}: `{}` is not an activation: valid integers 0..={max}",
+                    i + 1,
+                    crate::input::excerpt(tok)
                 ),
             }
         }

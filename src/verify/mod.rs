@@ -112,8 +112,7 @@ pub fn plan(cfg: &TileConfig, req: &VerifyRequest) -> Result<Plan> {
             let w = cut(&loaded.w, lr.cut.0, lr.cut.1);
             let xs = match &lr.input_file {
                 Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read inputs file {}", path.display()))?;
+                    let text = crate::input::read_text(path, crate::input::InputKind::Inputs)?;
                     parse_inputs(&text, w.rows, cfg.max_act())
                         .with_context(|| format!("inputs file {}", path.display()))?
                 }

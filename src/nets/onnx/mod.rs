@@ -45,8 +45,7 @@ pub fn load_onnx_with_input(path: &Path, input_shape: &[usize]) -> Result<Networ
 }
 
 fn load_impl(path: &Path, input_shape: Option<&[usize]>) -> Result<Network> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("reading ONNX model {}", path.display()))?;
+    let bytes = crate::input::read_bounded(path, crate::input::InputKind::Onnx)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -143,6 +142,23 @@ fn parse_impl(bytes: &[u8], name: &str, input_shape: Option<&[usize]>) -> Result
             }
             shape = Some(s);
         }
+        if let Some(s) = &shape {
+            ensure!(
+                s.len() <= shape::MAX_RANK,
+                "{name}: graph input {:?} has rank {}: at most {}",
+                crate::input::excerpt(&n),
+                s.len(),
+                shape::MAX_RANK
+            );
+            let known: Vec<u64> = s.iter().flatten().map(|&d| d as u64).collect();
+            crate::nets::check_input_shape(
+                &known,
+                &format!(
+                    "{name}: shape of graph input {:?}",
+                    crate::input::excerpt(&n)
+                ),
+            )?;
+        }
         im.info.insert(n, Info { shape, ints: None });
     }
     if input_shape.is_some() && !overridden {
@@ -199,9 +215,11 @@ fn parse_impl(bytes: &[u8], name: &str, input_shape: Option<&[usize]>) -> Result
         !im.layers.is_empty(),
         "{name}: no weight layers found ({SUPPORTED})"
     );
-    Ok(Network {
+    let net = Network {
         name: name.to_string(),
         layers: im.layers,
         warnings: im.warnings,
-    })
+    };
+    net.check_limits()?;
+    Ok(net)
 }

@@ -125,11 +125,20 @@ pub(super) fn op(node: &NodeProto) -> &str {
     node.op_type.as_deref().unwrap_or("")
 }
 
-/// The node's name, or `<op_type>_<index>` when it has none.
+/// Longest node name kept as it is (longer ones are cut, see [`node_label`]).
+pub(super) const MAX_NODE_NAME: usize = 256;
+
+/// The node's name, or `<op_type>_<index>` when it has none. A name longer
+/// than [`MAX_NODE_NAME`] characters or holding control characters is cut
+/// to a short excerpt with the node index appended (it names layers in
+/// reports and errors).
 pub(super) fn node_label(node: &NodeProto, idx: usize) -> String {
     match node.name.as_deref() {
+        Some(n) if n.chars().count() > MAX_NODE_NAME || n.chars().any(char::is_control) => {
+            format!("{}_{idx}", crate::input::excerpt(n))
+        }
         Some(n) if !n.is_empty() => n.to_string(),
-        _ => format!("{}_{idx}", op(node)),
+        _ => format!("{}_{idx}", crate::input::excerpt(op(node))),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::proto::{NodeProto, TensorProto, attr_i, attr_ints, attr_s};
 use super::tensor::{numel, tensor_ints};
+use anyhow::{Result, bail, ensure};
 
 /// Largest tensor rank tracked by shape inference.
 pub(super) const MAX_RANK: usize = 64;
@@ -116,42 +117,136 @@ pub(super) fn window_out(
     (o > 0).then_some(o)
 }
 
-/// Output shape of a conv / pool node on an `[N, C, spatial...]` input.
+/// The window attributes of a conv / pool node, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Window {
+    strides: Vec<i64>,
+    dilations: Vec<i64>,
+    pads: Vec<i64>,
+    auto_pad: String,
+    ceil: bool,
+}
+
+/// A list attribute of `n` values, each at least `min` (default `def`).
+fn ints_attr(node: &NodeProto, name: &str, n: usize, min: i64, def: i64) -> Result<Vec<i64>> {
+    match attr_ints(node, name) {
+        None => Ok(vec![def; n]),
+        Some(v) => {
+            ensure!(
+                v.len() == n,
+                "attribute {name} has {} values {}: need {n} for a {}-D window",
+                v.len(),
+                show_ints(&v),
+                if name == "pads" { n / 2 } else { n }
+            );
+            if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| **x < min) {
+                bail!("attribute {name}[{i}] is {x}: valid {min}..={MAX_WINDOW_ATTR}");
+            }
+            if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| **x > MAX_WINDOW_ATTR) {
+                bail!("attribute {name}[{i}] is {x}: valid {min}..={MAX_WINDOW_ATTR}");
+            }
+            Ok(v)
+        }
+    }
+}
+
+/// At most 8 values of an integer list, for messages.
+pub(super) fn show_ints(v: &[i64]) -> String {
+    if v.len() <= 8 {
+        format!("{v:?}")
+    } else {
+        format!("{:?}... ({} values)", &v[..8], v.len())
+    }
+}
+
+/// Largest stride, dilation, pad or kernel size accepted.
+pub(super) const MAX_WINDOW_ATTR: i64 = 1 << 20;
+
+/// Validates the window attributes of a conv / pool node with `kernel`
+/// (`kernel_shape` must agree with it when given): strides and dilations at
+/// least 1, pads at least 0, one value per spatial dim (pads two), a known
+/// `auto_pad`, `ceil_mode` 0 or 1.
+pub(super) fn window_attrs(node: &NodeProto, kernel: &[i64]) -> Result<Window> {
+    let ns = kernel.len();
+    if let Some(ks) = attr_ints(node, "kernel_shape") {
+        ensure!(
+            ks == kernel,
+            "attribute kernel_shape {} disagrees with the weight's kernel {}",
+            show_ints(&ks),
+            show_ints(kernel)
+        );
+    }
+    if let Some((i, k)) = kernel
+        .iter()
+        .enumerate()
+        .find(|(_, k)| !(1..=MAX_WINDOW_ATTR).contains(*k))
+    {
+        bail!("kernel size {k} in spatial dim {i}: valid 1..={MAX_WINDOW_ATTR}");
+    }
+    let strides = ints_attr(node, "strides", ns, 1, 1)?;
+    let dilations = ints_attr(node, "dilations", ns, 1, 1)?;
+    let pads = ints_attr(node, "pads", 2 * ns, 0, 0)?;
+    let auto_pad = attr_s(node, "auto_pad").unwrap_or_default();
+    ensure!(
+        matches!(
+            auto_pad.as_str(),
+            "" | "NOTSET" | "SAME_UPPER" | "SAME_LOWER" | "VALID"
+        ),
+        "attribute auto_pad `{}`: valid NOTSET, SAME_UPPER, SAME_LOWER, VALID",
+        crate::input::excerpt(&auto_pad)
+    );
+    let ceil = match attr_i(node, "ceil_mode").unwrap_or(0) {
+        0 => false,
+        1 => true,
+        c => bail!("attribute ceil_mode is {c}: valid 0 or 1"),
+    };
+    Ok(Window {
+        strides,
+        dilations,
+        pads,
+        auto_pad,
+        ceil,
+    })
+}
+
+/// Output shape of a conv / pool node on an `[N, C, spatial...]` input
+/// (`None` if the input's rank does not fit); an error if the attributes
+/// are invalid or a known input is too small for the window.
 pub(super) fn window_shape(
     node: &NodeProto,
     x: &Shape,
     kernel: &[i64],
     out_ch: Dim,
-) -> Option<Shape> {
+) -> Result<Option<Shape>> {
+    let w = window_attrs(node, kernel)?;
     let ns = kernel.len();
     if x.len() != ns + 2 {
-        return None;
+        return Ok(None);
     }
-    let strides = attr_ints(node, "strides")
-        .filter(|v| v.len() == ns)
-        .unwrap_or(vec![1; ns]);
-    let dil = attr_ints(node, "dilations")
-        .filter(|v| v.len() == ns)
-        .unwrap_or(vec![1; ns]);
-    let pads = attr_ints(node, "pads")
-        .filter(|v| v.len() == 2 * ns)
-        .unwrap_or(vec![0; 2 * ns]);
-    let auto_pad = attr_s(node, "auto_pad").unwrap_or_default();
-    let ceil = attr_i(node, "ceil_mode").unwrap_or(0) != 0;
     let mut out = vec![x[0], out_ch];
     for i in 0..ns {
-        out.push(window_out(
+        let o = window_out(
             x[i + 2],
             kernel[i],
-            strides[i],
-            dil[i],
-            pads[i],
-            pads[i + ns],
-            &auto_pad,
-            ceil,
-        ));
+            w.strides[i],
+            w.dilations[i],
+            w.pads[i],
+            w.pads[i + ns],
+            &w.auto_pad,
+            w.ceil,
+        );
+        if let (Some(d), None) = (x[i + 2], o) {
+            bail!(
+                "input size {d} in spatial dim {i} is too small for kernel {} with dilation {} and pads {}+{}: the output would be empty",
+                kernel[i],
+                w.dilations[i],
+                w.pads[i],
+                w.pads[i + ns]
+            );
+        }
+        out.push(o);
     }
-    Some(out)
+    Ok(Some(out))
 }
 
 /// Output shape of a Reshape to `target` (0 copies the input dim unless

@@ -134,6 +134,12 @@ pub(super) fn tensor_f32(t: &TensorProto) -> Result<Vec<f32>> {
         v.len(),
         t.dims
     );
+    if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+        bail!(
+            "value {x} at index {i} (of {n}, dims {:?}): weights must be finite",
+            t.dims
+        );
+    }
     Ok(v)
 }
 

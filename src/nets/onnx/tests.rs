@@ -406,3 +406,403 @@ fn tiny_model_variants() {
         .retain(|n| n.op_type.as_deref() == Some("Relu"));
     assert!(parse_onnx(&m.encode_to_vec(), "t").is_err());
 }
+
+/// The error of importing `m` (with `input_shape` if given), `{:#}`-formatted.
+fn import_err(m: &ModelProto, input_shape: Option<&[usize]>) -> String {
+    let bytes = m.encode_to_vec();
+    let r = match input_shape {
+        Some(s) => parse_onnx_with_input(&bytes, "t", s),
+        None => parse_onnx(&bytes, "t"),
+    };
+    format!("{:#}", r.expect_err("the model must be refused"))
+}
+
+#[test]
+fn non_finite_weights_are_refused_by_name_layer_and_index() {
+    // NaN in float_data of the conv weight.
+    let mut m = tiny_model();
+    m.graph.as_mut().unwrap().initializer[0].float_data[5] = f32::NAN;
+    let e = import_err(&m, None);
+    assert!(
+        e.contains("Conv_0") && e.contains("w_conv") && e.contains("NaN at index 5"),
+        "{e}"
+    );
+    // +inf in the raw data of the Gemm weight.
+    let mut m = tiny_model();
+    let mut data = seq(320);
+    data[317] = f32::INFINITY;
+    m.graph.as_mut().unwrap().initializer[1] = tensor("w_gemm", &[64, 5], data, true);
+    let e = import_err(&m, None);
+    assert!(
+        e.contains("fc1") && e.contains("w_gemm") && e.contains("inf at index 317"),
+        "{e}"
+    );
+    // -inf in a Constant node's FLOAT16 weight (0xfc00).
+    let mut m = tiny_model();
+    let t = m.graph.as_mut().unwrap().node[3].attribute[0]
+        .t
+        .as_mut()
+        .unwrap();
+    t.data_type = Some(10);
+    let mut raw: Vec<u8> = (0..15u16).flat_map(|_| 0x3c00u16.to_le_bytes()).collect();
+    raw[2 * 7..2 * 8].copy_from_slice(&0xfc00u16.to_le_bytes());
+    t.raw_data = Some(raw);
+    let e = import_err(&m, None);
+    assert!(e.contains("fc2") && e.contains("-inf at index 7"), "{e}");
+    // DOUBLE that overflows f32.
+    let mut m = tiny_model();
+    let t = &mut m.graph.as_mut().unwrap().initializer[0];
+    t.data_type = Some(11);
+    t.float_data.clear();
+    t.double_data = (0..72).map(|i| if i == 70 { 1e300 } else { 0.5 }).collect();
+    assert!(import_err(&m, None).contains("inf at index 70"));
+    // Gemm alpha: not finite, or scaling a weight past f32.
+    for (alpha, want) in [(f32::NAN, "alpha is NaN"), (1e38, "after scaling by alpha")] {
+        let mut m = tiny_model();
+        m.graph.as_mut().unwrap().node[4]
+            .attribute
+            .push(AttributeProto {
+                name: Some("alpha".into()),
+                f: Some(alpha),
+                r#type: Some(1),
+                ..Default::default()
+            });
+        let e = import_err(&m, None);
+        assert!(e.contains("fc1") && e.contains(want), "{e}");
+    }
+}
+
+#[test]
+fn conv_and_pool_attributes_are_validated() {
+    // (attribute edits of the Conv node, expected error fragment)
+    let cases: Vec<(Vec<AttributeProto>, &str)> = vec![
+        (vec![ais("strides", &[0, 2])], "strides[0] is 0: valid 1..="),
+        (
+            vec![ais("strides", &[2, -1])],
+            "strides[1] is -1: valid 1..=",
+        ),
+        (
+            vec![ais("strides", &[2])],
+            "strides has 1 values [2]: need 2",
+        ),
+        (
+            vec![ais("strides", &[1 << 40, 1])],
+            "strides[0] is 1099511627776",
+        ),
+        (vec![ais("dilations", &[1, 0])], "dilations[1] is 0"),
+        (vec![ais("dilations", &[1, 1, 1])], "dilations has 3 values"),
+        (
+            vec![ais("pads", &[1, 1])],
+            "pads has 2 values [1, 1]: need 4",
+        ),
+        (
+            vec![ais("pads", &[1, 1, -1, 1])],
+            "pads[2] is -1: valid 0..=",
+        ),
+        (
+            vec![ais("kernel_shape", &[5, 5])],
+            "kernel_shape [5, 5] disagrees with the weight's kernel [3, 3]",
+        ),
+        (
+            vec![ais("kernel_shape", &[3])],
+            "kernel_shape [3] disagrees",
+        ),
+        (vec![ai("group", 3)], "not divisible by group 3"),
+        (vec![ai("group", 0)], "group is 0: valid 1..=4"),
+        (vec![ai("group", -2)], "group is -2"),
+        (vec![ai("group", 1 << 40)], "group is 1099511627776"),
+        // group 2 makes the weight [4, 2, 3, 3] expect 4 input channels; x has 2.
+        (vec![ai("group", 2)], "input has 2 channels but the weight"),
+        (
+            vec![AttributeProto {
+                name: Some("auto_pad".into()),
+                s: Some(b"SAME_MIDDLE".to_vec()),
+                r#type: Some(3),
+                ..Default::default()
+            }],
+            "auto_pad `SAME_MIDDLE`: valid NOTSET",
+        ),
+        (vec![ai("ceil_mode", 7)], "ceil_mode is 7"),
+        (
+            vec![ais("pads", &[0, 0, 0, 0]), ais("dilations", &[8, 8])],
+            "too small for kernel 3 with dilation 8",
+        ),
+    ];
+    for (attrs, want) in &cases {
+        for known_input in [true, false] {
+            // These two need the input's size.
+            if !known_input && (want.contains("input has") || want.contains("too small")) {
+                continue;
+            }
+            let mut m = tiny_model();
+            let g = m.graph.as_mut().unwrap();
+            for a in attrs {
+                g.node[0].attribute.retain(|b| b.name != a.name);
+                g.node[0].attribute.push(a.clone());
+            }
+            if !known_input {
+                g.input = vec![input("x", &[None, None, None, None])];
+            }
+            let e = import_err(&m, None);
+            assert!(
+                e.contains("Conv_0") && e.contains(want),
+                "{want} (input known: {known_input}): {e}"
+            );
+        }
+    }
+    // Pools: kernel_shape required, strides checked.
+    let pool = |attrs: Vec<AttributeProto>| {
+        let mut m = tiny_model();
+        let g = m.graph.as_mut().unwrap();
+        g.node[1] = node("MaxPool", "mp", &["c"], &["cr"], attrs);
+        m
+    };
+    assert!(import_err(&pool(vec![]), None).contains("MaxPool has no kernel_shape"));
+    let e = import_err(
+        &pool(vec![ais("kernel_shape", &[2, 2]), ais("strides", &[0, 0])]),
+        None,
+    );
+    assert!(e.contains("mp") && e.contains("strides[0] is 0"), "{e}");
+    let e = import_err(&pool(vec![ais("kernel_shape", &[0, 2])]), None);
+    assert!(e.contains("kernel size 0"), "{e}");
+    // A valid pool still imports: 4x4 -> 2x2 before the Flatten (Gemm then mismatches
+    // only in the warning-free shape sense; the layer count is unchanged).
+    let mut m = pool(vec![ais("kernel_shape", &[1, 1])]);
+    m.graph.as_mut().unwrap().node[1]
+        .attribute
+        .push(ais("strides", &[1, 1]));
+    assert_eq!(parse_onnx(&m.encode_to_vec(), "t").unwrap().layers.len(), 3);
+}
+
+#[test]
+fn huge_and_control_node_names_are_cut() {
+    let mut m = tiny_model();
+    let g = m.graph.as_mut().unwrap();
+    g.node[4].name = Some("g".repeat(100_000));
+    g.node[5].name = Some("a\u{1b}[2Jb".into());
+    let net = parse_onnx(&m.encode_to_vec(), "t").unwrap();
+    assert!(net.layers[1].name.len() < 60 && net.layers[1].name.ends_with("..._4"));
+    assert_eq!(net.layers[2].name, "a\\u{1b}[2Jb_5");
+}
+
+#[test]
+fn absurd_shapes_are_refused() {
+    let m = tiny_model();
+    // The issue's example: 3 x 3e9 x 3e9 would give 2.25e18 vectors a layer.
+    let e = import_err(&m, Some(&[3, 3_000_000_000, 3_000_000_000]));
+    assert!(e.contains("dimension 2 is 3000000000: valid 1..="), "{e}");
+    // Each dimension fits, the element count does not.
+    let e = import_err(&m, Some(&[2, 1 << 24, 1 << 24]));
+    assert!(e.contains("elements in all, more than the limit"), "{e}");
+    // Elements fit, a layer's vectors do not (stride 2: 70000^2 > 2^32).
+    let e = import_err(&m, Some(&[2, 140_000, 140_000]));
+    assert!(
+        e.contains("Conv_0") && e.contains("input vectors per inference, more than the limit"),
+        "{e}"
+    );
+    // usize dims beyond i64 do not wrap into valid ones.
+    let e = import_err(&m, Some(&[2, usize::MAX, 8]));
+    assert!(e.contains("valid 1..="), "{e}");
+    // A declared graph input of absurd size.
+    let mut m = tiny_model();
+    m.graph.as_mut().unwrap().input = vec![input("x", &[None, Some(2), Some(1 << 40), Some(8)])];
+    assert!(import_err(&m, None).contains("dimension 2 is 1099511627776"));
+    // A lowered matrix too large: depthwise-like grouping of a huge channel count
+    // (block-diagonal lowering would need 9 x 65536^2 cells).
+    let mut m = tiny_model();
+    let g = m.graph.as_mut().unwrap();
+    g.node[0].attribute.push(ai("group", 65536));
+    g.initializer[0] = tensor("w_conv", &[65536, 1, 3, 3], vec![0.5; 9 * 65536], true);
+    g.input = vec![input("x", &[None, Some(65536), Some(8), Some(8)])];
+    let e = import_err(&m, None);
+    assert!(e.contains("exceeds the limit of 1073741824 cells"), "{e}");
+}
+
+mod fuzz {
+    //! Mutated valid models (byte flips, truncation, chunk swaps and
+    //! structural field swaps) never panic and fail with a named error.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Mutation {
+        Flip(usize, u8),
+        Set(usize, u8),
+        Truncate(usize),
+        SwapChunks(usize, usize, usize),
+        /// A varint length or value of 2^60-ish at a position.
+        BigVarint(usize),
+        Duplicate(usize, usize),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            (any::<usize>(), 0u8..8).prop_map(|(p, b)| Mutation::Flip(p, b)),
+            (any::<usize>(), any::<u8>()).prop_map(|(p, v)| Mutation::Set(p, v)),
+            any::<usize>().prop_map(Mutation::Truncate),
+            (any::<usize>(), any::<usize>(), 1usize..64)
+                .prop_map(|(a, b, n)| Mutation::SwapChunks(a, b, n)),
+            any::<usize>().prop_map(Mutation::BigVarint),
+            (any::<usize>(), 1usize..256).prop_map(|(a, n)| Mutation::Duplicate(a, n)),
+        ]
+    }
+
+    fn apply(v: &mut Vec<u8>, m: &Mutation) {
+        if v.is_empty() {
+            return;
+        }
+        let n = v.len();
+        match *m {
+            Mutation::Flip(p, b) => v[p % n] ^= 1 << b,
+            Mutation::Set(p, x) => v[p % n] = x,
+            Mutation::Truncate(p) => v.truncate(p % n),
+            Mutation::SwapChunks(a, b, len) => {
+                let len = len.min(n / 2);
+                let (a, b) = (a % (n - len + 1), b % (n - len + 1));
+                if a + len <= b || b + len <= a {
+                    for i in 0..len {
+                        v.swap(a + i, b + i);
+                    }
+                }
+            }
+            Mutation::BigVarint(p) => {
+                let p = p % n;
+                v.splice(p..p, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+            }
+            Mutation::Duplicate(a, len) => {
+                let a = a % n;
+                let chunk: Vec<u8> = v[a..(a + len).min(n)].to_vec();
+                v.splice(a..a, chunk);
+            }
+        }
+    }
+
+    /// Structural swaps on the decoded model: dims, data types, attributes
+    /// and inputs moved between nodes and tensors.
+    #[derive(Clone, Debug)]
+    enum Field {
+        Dims(usize, Vec<i64>),
+        DataType(usize, i32),
+        SwapAttrs(usize, usize),
+        SwapInputs(usize, usize),
+        AttrInts(usize, usize, Vec<i64>),
+        AttrInt(usize, usize, i64),
+    }
+
+    fn field() -> impl Strategy<Value = Field> {
+        let dim = prop_oneof![
+            -2i64..10,
+            Just(i64::MAX),
+            Just(i64::MIN),
+            Just(1 << 40),
+            Just(1 << 31)
+        ];
+        prop_oneof![
+            (any::<usize>(), proptest::collection::vec(dim.clone(), 0..6))
+                .prop_map(|(i, d)| Field::Dims(i, d)),
+            (any::<usize>(), -1i32..25).prop_map(|(i, t)| Field::DataType(i, t)),
+            (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Field::SwapAttrs(a, b)),
+            (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Field::SwapInputs(a, b)),
+            (
+                any::<usize>(),
+                any::<usize>(),
+                proptest::collection::vec(dim.clone(), 0..6)
+            )
+                .prop_map(|(n, a, v)| Field::AttrInts(n, a, v)),
+            (any::<usize>(), any::<usize>(), dim).prop_map(|(n, a, v)| Field::AttrInt(n, a, v)),
+        ]
+    }
+
+    fn apply_field(m: &mut ModelProto, f: &Field) {
+        let g = m.graph.as_mut().unwrap();
+        let (nn, ni) = (g.node.len(), g.initializer.len());
+        match f {
+            Field::Dims(i, d) if ni > 0 => g.initializer[i % ni].dims = d.clone(),
+            Field::DataType(i, t) if ni > 0 => g.initializer[i % ni].data_type = Some(*t),
+            Field::SwapAttrs(a, b) if nn > 0 => {
+                let t = g.node[a % nn].attribute.clone();
+                g.node[a % nn].attribute = std::mem::replace(&mut g.node[b % nn].attribute, t);
+            }
+            Field::SwapInputs(a, b) if nn > 0 => {
+                let t = g.node[a % nn].input.clone();
+                g.node[a % nn].input = std::mem::replace(&mut g.node[b % nn].input, t);
+            }
+            Field::AttrInts(n, a, v) if nn > 0 => {
+                let node = &mut g.node[n % nn];
+                if !node.attribute.is_empty() {
+                    let k = a % node.attribute.len();
+                    node.attribute[k].ints = v.clone();
+                }
+            }
+            Field::AttrInt(n, a, v) if nn > 0 => {
+                let node = &mut g.node[n % nn];
+                if !node.attribute.is_empty() {
+                    let k = a % node.attribute.len();
+                    node.attribute[k].i = Some(*v);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An import either succeeds with a network inside the limits or fails
+    /// with a non-empty message naming the model.
+    fn check(bytes: &[u8], shape: Option<&[usize]>) {
+        let r = match shape {
+            Some(s) => parse_onnx_with_input(bytes, "fuzzed", s),
+            None => parse_onnx(bytes, "fuzzed"),
+        };
+        match r {
+            Ok(net) => {
+                net.check_limits().unwrap();
+                for l in &net.layers {
+                    assert!(l.weights.iter().all(|w| w.is_finite()));
+                    assert_eq!(l.weights.len(), l.num_weights());
+                }
+            }
+            Err(e) => {
+                let msg = format!("{e:#}");
+                assert!(msg.contains("fuzzed"), "{msg}");
+                assert!(msg.len() < 4096, "message too long: {} bytes", msg.len());
+            }
+        }
+    }
+
+    fn vendored() -> &'static [u8] {
+        static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BYTES.get_or_init(|| std::fs::read(model_path()).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_tiny_models(muts in proptest::collection::vec(mutation(), 1..6),
+                               fields in proptest::collection::vec(field(), 0..4),
+                               shape in proptest::option::of(proptest::collection::vec(1usize..64, 1..5))) {
+            let mut m = tiny_model();
+            for f in &fields {
+                apply_field(&mut m, f);
+            }
+            let mut bytes = m.encode_to_vec();
+            check(&bytes, shape.as_deref());
+            for mu in &muts {
+                apply(&mut bytes, mu);
+            }
+            check(&bytes, shape.as_deref());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_vendored_model(muts in proptest::collection::vec(mutation(), 1..4)) {
+            let mut bytes = vendored().to_vec();
+            for mu in &muts {
+                apply(&mut bytes, mu);
+            }
+            check(&bytes, Some(&[3, 48, 192]));
+        }
+    }
+}

@@ -3,9 +3,9 @@
 use crate::nets::Layer;
 use crate::nets::onnx::Importer;
 use crate::nets::onnx::proto::{NodeProto, attr_i};
-use crate::nets::onnx::shape::{Shape, prod, window_shape};
+use crate::nets::onnx::shape::{Shape, prod, window_attrs, window_shape};
 use crate::nets::onnx::tensor::tensor_f32;
-use anyhow::{Context, Result, anyhow, ensure};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 
 impl Importer<'_> {
     /// `Conv` (dense, grouped or depthwise; 1-D or 2-D) with a constant weight:
@@ -32,9 +32,12 @@ impl Importer<'_> {
             dims.iter().all(|&d| d > 0),
             "Conv node {label:?}: invalid weight dims {dims:?}"
         );
-        let groups = attr_i(node, "group").unwrap_or(1);
-        ensure!(groups >= 1, "Conv node {label:?}: invalid group {groups}");
         let (out_ch, cpg) = (dims[0], dims[1]);
+        let groups = attr_i(node, "group").unwrap_or(1);
+        ensure!(
+            (1..=out_ch).contains(&groups),
+            "Conv node {label:?}: attribute group is {groups}: valid 1..={out_ch} (a divisor of the {out_ch} output channels)"
+        );
         ensure!(
             out_ch % groups == 0,
             "Conv node {label:?}: {out_ch} output channels not divisible by group {groups}"
@@ -56,14 +59,16 @@ impl Importer<'_> {
         if let Some(Some(c)) = x.as_ref().and_then(|x| x.get(1))
             && *c != in_ch
         {
-            self.warnings.push(format!(
-                "layer {label}: input has {c} channels but the weight expects {in_ch}"
-            ));
+            bail!(
+                "Conv node {label:?}: input has {c} channels but the weight [{out_ch}, {cpg}, ...] with group {groups} expects {in_ch} ({cpg} per group)"
+            );
         }
         let kernel = &dims[2..];
-        let out = x
-            .as_ref()
-            .and_then(|x| window_shape(node, x, kernel, Some(out_ch)));
+        let out = match &x {
+            Some(x) => window_shape(node, x, kernel, Some(out_ch)),
+            None => window_attrs(node, kernel).map(|_| None),
+        }
+        .with_context(|| format!("Conv node {label:?}"))?;
         let vectors = out.as_ref().and_then(|o| prod(&o[2..]));
         let layer = Layer {
             name: String::new(),

@@ -5,7 +5,7 @@ use crate::nets::onnx::proto::{NodeProto, TensorProto, attr_f, attr_i};
 use crate::nets::onnx::shape::{Shape, prod};
 use crate::nets::onnx::tensor::tensor_f32;
 use crate::nets::{Layer, LayerKind};
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 
 impl Importer<'_> {
     /// Add an FC layer from a constant 2-D weight stored `[in][out]` (`transposed == false`) or `[out][in]`.
@@ -27,7 +27,16 @@ impl Importer<'_> {
         let mut v = tensor_f32(w)
             .with_context(|| format!("{label}: weight {:?}", w.name.as_deref().unwrap_or("")))?;
         if scale != 1.0 {
+            ensure!(
+                scale.is_finite(),
+                "{label}: attribute alpha is {scale}: it must be finite"
+            );
             v.iter_mut().for_each(|x| *x *= scale);
+            if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                bail!(
+                    "{label}: weight {x} at index {i} after scaling by alpha {scale}: weights must be finite"
+                );
+            }
         }
         let (in_ch, out_ch, weights) = if transposed {
             (c, r, v)

@@ -53,7 +53,7 @@ impl<'a> Importer<'a> {
                     "unsupported op {o} in node {label:?} (it carries weights that cannot be mapped; {SUPPORTED})"
                 )
             }
-            "MaxPool" | "AveragePool" | "LpPool" => self.pool(node, x),
+            "MaxPool" | "AveragePool" | "LpPool" => self.pool(node, x)?,
             "GlobalAveragePool" | "GlobalMaxPool" | "GlobalLpPool" => self.global_pool(node, x),
             "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1"
             | "ReduceL2" | "ReduceLogSumExp" | "ReduceSumSquare" | "ArgMax" | "ArgMin" => {

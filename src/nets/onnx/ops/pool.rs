@@ -2,18 +2,34 @@
 
 use crate::nets::onnx::Importer;
 use crate::nets::onnx::proto::{NodeProto, attr_i, attr_ints, op};
-use crate::nets::onnx::shape::{Shape, norm_axis, window_shape};
+use crate::nets::onnx::shape::{MAX_RANK, Shape, norm_axis, window_attrs, window_shape};
+use anyhow::{Result, bail, ensure};
 
 impl Importer<'_> {
     /// `MaxPool`, `AveragePool`, `LpPool`: a conv-like window.
-    pub(super) fn pool(&mut self, node: &NodeProto, x: Option<Shape>) {
+    pub(super) fn pool(&mut self, node: &NodeProto, x: Option<Shape>) -> Result<()> {
         let out0 = node.output.first();
-        let k = attr_ints(node, "kernel_shape").unwrap_or_default();
-        let shape = x.and_then(|x| {
-            let c = x.get(1).copied().flatten();
-            window_shape(node, &x, &k, c)
-        });
+        let Some(k) = attr_ints(node, "kernel_shape") else {
+            bail!("{} has no kernel_shape attribute (required)", op(node));
+        };
+        ensure!(
+            !k.is_empty() && k.len() <= MAX_RANK,
+            "attribute kernel_shape has {} values: valid 1..={MAX_RANK}",
+            k.len()
+        );
+        let shape = match x {
+            Some(x) => {
+                let c = x.get(1).copied().flatten();
+                window_shape(node, &x, &k, c)?
+            }
+            // Validate the attributes even when the input is unknown.
+            None => {
+                window_attrs(node, &k)?;
+                None
+            }
+        };
         self.set(out0, shape, None);
+        Ok(())
     }
 
     /// `Global*Pool`: spatial dims become 1.
