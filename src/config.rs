@@ -380,7 +380,6 @@ pub struct TileConfig {
 /// accepts `start_i` to the first edge at which `done_o` is high.
 pub const PIPELINE_LATENCY: u32 = 4;
 
-
 /// Bits needed to represent values 0..=v (at least 1).
 pub fn bits_for(v: u64) -> u32 {
     (64 - v.leading_zeros()).max(1)

@@ -30,13 +30,13 @@ pub struct CompressArgs {
     /// Non-zero bits per weight (khot) or per window (group), 1..=7.
     #[arg(long, default_value_t = 2, allow_hyphen_values = true)]
     pub k: u32,
-    /// Float training epochs.
+    /// Float training epochs, 1..=1000.
     #[arg(long, default_value_t = 60)]
     pub epochs: usize,
-    /// ADMM epochs.
+    /// ADMM epochs, 1..=1000.
     #[arg(long, default_value_t = 40)]
     pub admm_epochs: usize,
-    /// Straight-through fine-tune epochs after the hard projection.
+    /// Straight-through fine-tune epochs after the hard projection, 0..=1000.
     #[arg(long, default_value_t = 10)]
     pub finetune_epochs: usize,
     /// Seed of the weight init and minibatch order.
@@ -48,6 +48,28 @@ pub struct CompressArgs {
     /// Write the ADMM integer weights (sme-weights JSON).
     #[arg(long, value_name = "WEIGHTS")]
     pub out: Option<PathBuf>,
+}
+
+/// Most epochs of each stage (`--epochs`, `--admm-epochs`,
+/// `--finetune-epochs`; docs/limits.md).
+pub const MAX_EPOCHS: usize = 1000;
+
+/// Checks the epoch flags: each stage at most [`MAX_EPOCHS`], float and
+/// ADMM at least 1.
+pub fn check_epochs(epochs: usize, admm: usize, finetune: usize) -> Result<()> {
+    for (flag, v, min) in [
+        ("--epochs", epochs, 1),
+        ("--admm-epochs", admm, 1),
+        ("--finetune-epochs", finetune, 0),
+    ] {
+        if !(min..=MAX_EPOCHS).contains(&v) {
+            anyhow::bail!(
+                "{flag} {v} is out of range: valid {min}..={MAX_EPOCHS}{}",
+                if v < min { " (must be at least 1)" } else { "" }
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Run `sme compress`.
@@ -66,7 +88,8 @@ pub fn run(args: &CompressArgs) -> Result<()> {
     use super::output::Outputs;
     use crate::progress::Progress;
     use crate::train::{
-        AdmmSchedule, CompressOptions, DEFAULT_DATA, GROUP_G, GROUP_M, MAG_BITS, compress,
+        AdmmSchedule, CompressOptions, DEFAULT_DATA, GROUP_G, GROUP_M, MAG_BITS, TEST_FRACTION,
+        compress_dataset, data,
     };
     use anyhow::bail;
 
@@ -80,9 +103,7 @@ pub fn run(args: &CompressArgs) -> Result<()> {
             args.k
         );
     }
-    if args.epochs == 0 || args.admm_epochs == 0 {
-        bail!("--epochs and --admm-epochs must be at least 1");
-    }
+    check_epochs(args.epochs, args.admm_epochs, args.finetune_epochs)?;
     let data = match &args.data {
         Some(p) => p.clone(),
         None => {
@@ -111,13 +132,40 @@ pub fn run(args: &CompressArgs) -> Result<()> {
         seed: args.seed,
         ..defaults
     };
+    // Accuracy on a split with fewer than two classes measures nothing:
+    // refuse it before training.
+    let d = data::load_digits(&opts.data)?;
+    let sp = data::split(&d, TEST_FRACTION, opts.split_seed);
+    for (name, idx) in [("test", &sp.test), ("training", &sp.train)] {
+        let mut classes: Vec<u8> = idx.iter().map(|&i| d.y[i]).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        if classes.len() < 2 {
+            let list: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
+            bail!(
+                "{}: the {name} split has {} class{} ({}) of {} rows; accuracy needs at least 2 \
+                 classes in both splits (each class gets {:.0} % of its rows in the test split, \
+                 so give at least 2 classes with 3 or more rows each)",
+                opts.data.display(),
+                classes.len(),
+                if classes.len() == 1 { "" } else { "es" },
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                },
+                d.len(),
+                100.0 * TEST_FRACTION
+            );
+        }
+    }
     let bar = super::Bar::new("epochs");
     bar.start(
         "compress",
         Some((opts.epochs + opts.admm.epochs + opts.admm.finetune_epochs) as u64),
     );
     let t0 = std::time::Instant::now();
-    let result = compress(&opts, |p| {
+    let result = compress_dataset(&opts, &d, |p| {
         bar.message(p.stage);
         bar.inc(1);
     });
@@ -193,6 +241,26 @@ pub fn run(args: &CompressArgs) -> Result<()> {
         files.push((t, serde_json::to_string_pretty(&summary)? + "\n"));
     }
     Outputs::commit(files)
+}
+
+#[cfg(test)]
+mod range_tests {
+    #[test]
+    fn epochs_are_bounded() {
+        super::check_epochs(60, 40, 0).unwrap();
+        super::check_epochs(1000, 1000, 1000).unwrap();
+        let e = super::check_epochs(1001, 1, 1).unwrap_err().to_string();
+        assert_eq!(e, "--epochs 1001 is out of range: valid 1..=1000");
+        let e = super::check_epochs(1, 0, 1).unwrap_err().to_string();
+        assert!(
+            e.starts_with("--admm-epochs 0 is out of range: valid 1..=1000"),
+            "{e}"
+        );
+        let e = super::check_epochs(1, 1, usize::MAX)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--finetune-epochs"), "{e}");
+    }
 }
 
 #[cfg(all(test, feature = "train"))]
