@@ -241,7 +241,7 @@ fn standalone_testbench_flow() {
     assert_passes(&v);
 
     let make = Command::new("make")
-        .current_dir(&rtl)
+        .current_dir(rtl)
         .args(["-f", "sme_tb.mk", "TRACE=1"])
         .output()
         .unwrap();
@@ -491,7 +491,7 @@ fn an_interrupted_build_leaves_nothing() {
     let dir = scratch.path();
     let cache = dir.join("cache");
     let json = dir.join("r.json");
-    let mut child = sme()
+    let child = sme()
         .args([
             "verify",
             "--xbar=12",

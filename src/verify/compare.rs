@@ -86,6 +86,10 @@ fn compare_one(c: &mut Comparison, label: &str, v: usize, e: &Run, a: &Run) {
     }
 }
 
+/// What a testbench run gave: the total comparison, per unit results and
+/// per mapping the layer outputs (per vector, per column).
+pub(crate) type Outcome = (Comparison, Vec<UnitResult>, Vec<Vec<Vec<i128>>>);
+
 /// What one unit gave.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct UnitResult {
@@ -231,7 +235,7 @@ impl<'a> Checker<'a> {
     /// The total comparison, per unit results and the layer outputs per
     /// mapping. Missing results count as mismatches; with `expected` the
     /// golden results of vectors the RTL did not give are written too.
-    pub(crate) fn finish(mut self) -> Result<(Comparison, Vec<UnitResult>, Vec<Vec<Vec<i128>>>)> {
+    pub(crate) fn finish(mut self) -> Result<Outcome> {
         if self.pending.is_some() {
             bail!("testbench results: the last `cycles` line has no `out` line");
         }

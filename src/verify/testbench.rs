@@ -1,14 +1,13 @@
 //! Verilator probing, the testbench cache and building and running the
 //! standalone testbench.
 
-use super::compare::{Checker, UnitResult};
+use super::compare::{Checker, Outcome};
 use super::limits::Timeouts;
 use super::process;
 use super::units::{Layer, Unit, write_stims};
 use crate::config::TileConfig;
 use crate::progress::Progress;
 use crate::rtlgen;
-use crate::stim::Comparison;
 use anyhow::{Context, Result, bail};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -322,10 +321,6 @@ fn build(cfg: &TileConfig, cache: &Path, trace: bool, limit: Duration) -> Result
         cached: false,
     })
 }
-
-/// What a testbench run gave: the total comparison, per unit results and
-/// per mapping the layer outputs.
-pub(crate) type Outcome = (Comparison, Vec<UnitResult>, Vec<Vec<Vec<i128>>>);
 
 /// Runs the testbench on `units` for at most `limit`: the stimulus streams
 /// into its standard input (and with `emit` into STIM files there), its
