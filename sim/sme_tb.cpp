@@ -47,6 +47,9 @@
 #include "Vtop.h"
 #include "verilated.h"
 #if VM_TRACE
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "verilated_vcd_c.h"
 #endif
 
@@ -160,6 +163,7 @@ struct Bench {
   std::unique_ptr<VerilatedContext> ctx;
   std::unique_ptr<Vtop> top;
 #if VM_TRACE
+  std::unique_ptr<VerilatedVcdFile> vcd_file;  // outlives vcd
   std::unique_ptr<VerilatedVcdC> vcd;
 #endif
   uint64_t time = 0;
@@ -200,6 +204,43 @@ struct Bench {
   std::fprintf(stderr, "sme_tb: %s: %s\n", where.c_str(), msg.c_str());
   std::exit(1);
 }
+
+#if VM_TRACE
+// The VCD file: a failed write (a full disk, /dev/full) ends the testbench
+// at once with a message. Verilator's own writer reports it through its
+// fatal-error path, which flushes the same trace again and can hang.
+class CheckedVcdFile final : public VerilatedVcdFile {
+  int fd_ = -1;
+  std::string name_;
+
+ public:
+  bool open(const std::string& name) override {
+    name_ = name;
+    fd_ = ::open(name.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0666);
+    return fd_ >= 0;
+  }
+  void close() override {
+    if (fd_ >= 0 && ::close(fd_) != 0) fail();
+    fd_ = -1;
+  }
+  ssize_t write(const char* bufp, ssize_t len) override {
+    ssize_t done = 0;
+    while (done < len) {
+      ssize_t got = ::write(fd_, bufp + done, static_cast<size_t>(len - done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) fail();
+      done += got;
+    }
+    return len;
+  }
+  [[noreturn]] void fail() {
+    std::fprintf(stderr, "sme_tb: %s: cannot write the trace: %s\n", name_.c_str(),
+                 errno ? std::strerror(errno) : "short write");
+    std::fflush(stdout);
+    ::_exit(1);
+  }
+};
+#endif
 
 // Directory part of `path` with its trailing slash ("" for none).
 std::string dir_of(const std::string& path) {
@@ -333,7 +374,8 @@ int main(int argc, char** argv) {
       std::fclose(f);
     }
     b.ctx->traceEverOn(true);
-    b.vcd = std::make_unique<VerilatedVcdC>();
+    b.vcd_file = std::make_unique<CheckedVcdFile>();
+    b.vcd = std::make_unique<VerilatedVcdC>(b.vcd_file.get());
     b.top->trace(b.vcd.get(), 99);
     b.vcd->open(trace_file.c_str());
     if (!b.vcd->isOpen()) die(trace_file, "cannot open the trace");

@@ -298,6 +298,44 @@ fn standalone_testbench_flow() {
     assert!(out.contains(" 1 mismatches"), "{out}");
     assert!(err.contains("vector 0: output 0"), "{err}");
 
+    // A trace that cannot be written ends the testbench with a message
+    // (Verilator's own VCD writer can hang on a failed write).
+    let t0 = std::time::Instant::now();
+    let o = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg("+trace=/dev/full")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).1.contains("/dev/full: cannot write the trace"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(t0.elapsed().as_secs() < 30);
+    // The STIM list: one path per line, relative to the list's directory,
+    // so the testbench runs from anywhere; `-` reads standard input.
+    let o = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg(format!("@{}", stims.join("stims.txt").display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(o.stdout, run.stdout);
+    let mut cat = Vec::new();
+    for f in &files {
+        cat.extend(std::fs::read(f).unwrap());
+    }
+    let mut child = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &cat).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(o.stdout, run.stdout);
+
     // A write wider than the programming port is rejected, not truncated.
     let wide = stims.join("wide.stim");
     std::fs::write(&wide, "sme-stim 1\nW 1 0\nW fffffffffff 0\n").unwrap();
