@@ -234,7 +234,9 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
         tb.dir.display()
     );
     // Every file output is written under a temporary name and renamed into
-    // place only at the end: a failed or interrupted run leaves none of them.
+    // place only at the end: a failed or interrupted run leaves none of them
+    // (while `_busy` lives a signal cancels instead of exiting).
+    let _busy = verify::busy();
     let emit_dir = emit.as_deref().map(Staged::dir).transpose()?;
     let trace_file = trace.as_deref().map(Staged::file).transpose()?;
     let rep = verify::execute(
@@ -271,6 +273,9 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
     }
     if let Some(t) = json {
         files.push((t, serde_json::to_string_pretty(&rep)? + "\n"));
+    }
+    if verify::cancelled() {
+        bail!("interrupted; no output written");
     }
     Outputs::commit_with(files, staged)?;
     if let Some(d) = &emit {

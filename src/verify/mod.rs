@@ -20,7 +20,7 @@ mod units;
 pub use compare::MapperRun;
 pub use layer::{LayerWeights, cut};
 pub use limits::Timeouts;
-pub use process::{cancel, cancelled};
+pub use process::{Busy, busy, cancel, cancelled};
 pub use testbench::{Testbench, build_testbench, default_cache_dir, verilator_version};
 
 use crate::compiler::map::Mapper;

@@ -33,6 +33,17 @@ pub fn cancelled() -> bool {
     CANCELLED.load(Ordering::SeqCst)
 }
 
+/// While alive, [`cancel`] reports work to clean up (so a signal handler
+/// lets the caller finish instead of exiting): hold it from creating
+/// temporary outputs until they are committed or dropped, and check
+/// [`cancelled`] before committing.
+pub struct Busy(#[allow(dead_code)] ActiveGuard);
+
+/// Marks this process as holding temporary files until the guard drops.
+pub fn busy() -> Busy {
+    Busy(ActiveGuard::new())
+}
+
 /// Counts a running program in [`ACTIVE`] while alive.
 struct ActiveGuard;
 
