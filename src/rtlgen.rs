@@ -456,7 +456,8 @@ pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -
          # {prefix}_tile (needs Verilator 5.x, make and a C++ compiler; no Rust).\n\
          #   make -f sme_tb.mk             # obj_tb/sme_tb\n\
          #   make -f sme_tb.mk TRACE=1     # obj_tb_trace/sme_tb, with +trace=wave.vcd\n\
-         #   obj_tb/sme_tb 0000.prog.stim 0000.vec.stim ... > results.txt   (or @stims.txt)\n\
+         #   obj_tb/sme_tb 0000.prog.stim 0000.vec.stim ... > results.txt   (or @stims.txt, or - for stdin)\n\
+         # Run make in a directory whose path has no spaces: Verilator's makefiles refuse them.\n\
          # The STIM and results formats are described at the top of sme_tb.cpp;\n\
          # `sme verify --emit DIR` writes STIM files, stims.txt and expected.txt.\n\
          # Warnings do not stop this build (-Wno-fatal): the lint gate is\n\

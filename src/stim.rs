@@ -38,13 +38,20 @@ pub fn program_stim(cfg: &TileConfig, prog: &TileProgram, comment: &str) -> Stri
 pub fn vectors_stim(cfg: &TileConfig, xs: &[Vec<u32>], idle: &[u32], comment: &str) -> String {
     let mut s = format!("{STIM_HEADER}\n# {comment}\n");
     for (i, x) in xs.iter().enumerate() {
-        let _ = writeln!(s, "# vector {i}");
-        if let Some(&n) = idle.get(i).filter(|&&n| n > 0) {
-            let _ = writeln!(s, "I {n}");
-        }
-        push_writes(&mut s, &input_writes(cfg, x));
-        s.push_str("R\nO\n");
+        s.push_str(&vector_stim(cfg, i, x, idle.get(i).copied().unwrap_or(0)));
     }
+    s
+}
+
+/// The lines of [`vectors_stim`] for its vector `i`, `x`, after `idle` idle
+/// cycles (for writing a long vector file piece by piece).
+pub fn vector_stim(cfg: &TileConfig, i: usize, x: &[u32], idle: u32) -> String {
+    let mut s = format!("# vector {i}\n");
+    if idle > 0 {
+        let _ = writeln!(s, "I {idle}");
+    }
+    push_writes(&mut s, &input_writes(cfg, x));
+    s.push_str("R\nO\n");
     s
 }
 
@@ -61,13 +68,18 @@ pub struct Run {
 pub fn results_text(runs: &[Run]) -> String {
     let mut s = format!("{RESULTS_HEADER}\n");
     for r in runs {
-        let _ = writeln!(s, "cycles {}", r.cycles);
-        s.push_str("out");
-        for y in &r.outputs {
-            let _ = write!(s, " {y}");
-        }
-        s.push('\n');
+        s.push_str(&run_text(r));
     }
+    s
+}
+
+/// The `cycles` and `out` lines of one run in [`results_text`].
+pub fn run_text(r: &Run) -> String {
+    let mut s = format!("cycles {}\nout", r.cycles);
+    for y in &r.outputs {
+        let _ = write!(s, " {y}");
+    }
+    s.push('\n');
     s
 }
 

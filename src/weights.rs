@@ -543,6 +543,8 @@ mod tests {
             scales: vec![0.25],
             weights: vec![5, 6, -12],
             bias: vec![0.5],
+            conv: None,
+            requant: None,
         });
         f
     }

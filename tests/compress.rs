@@ -200,3 +200,88 @@ fn default_data_path_missing_gives_a_hint() {
     );
     assert!(stderr(&o).contains("pass --data FILE"), "{}", stderr(&o));
 }
+
+/// `--out` may not replace the data; a failed run keeps an existing `--out`
+/// file as it was; data whose test split has one class is refused; the
+/// epoch flags are bounded.
+#[test]
+fn compress_outputs_and_degenerate_data() {
+    let dir = tmp("compress-outputs");
+    let data = dir.path().join("digits.csv");
+    let mut rows = String::new();
+    for i in 0..40 {
+        let mut f = vec![(i % 17).to_string(); 64];
+        f.push("4".to_string());
+        rows += &(f.join(",") + "\n");
+    }
+    std::fs::write(&data, &rows).unwrap();
+    let o = sme()
+        .args(["compress", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("is an input"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), rows);
+
+    // One class only: refused before training; the existing --out stays.
+    let out = dir.path().join("w.json");
+    std::fs::write(&out, "old weights").unwrap();
+    let o = sme()
+        .args(["compress", "--epochs", "1", "--admm-epochs", "1", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("the test split has 1 class (4)") && e.contains("at least 2 classes"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old weights");
+    // A malformed file fails after the outputs were checked: same.
+    std::fs::write(&data, "1,2\n").unwrap();
+    let o = sme()
+        .args(["compress", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old weights");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "a temporary file was left behind"
+    );
+
+    for (flag, v, want) in [
+        (
+            "--epochs",
+            "1001",
+            "--epochs 1001 is out of range: valid 1..=1000",
+        ),
+        (
+            "--admm-epochs",
+            "5000",
+            "--admm-epochs 5000 is out of range: valid 1..=1000",
+        ),
+        (
+            "--finetune-epochs",
+            "18446744073709551615",
+            "--finetune-epochs 18446744073709551615 is out of range: valid 0..=1000",
+        ),
+    ] {
+        let o = sme()
+            .args(["compress", "--data", DIGITS, flag, v])
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+    }
+}

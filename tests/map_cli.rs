@@ -113,3 +113,52 @@ fn resnet50_packing_within_five_percent_of_bound() {
     );
     assert!(sme_x < dense_x);
 }
+
+/// Outputs are checked before any work: the JSON may not replace the ONNX
+/// input, and when one output cannot be written none is.
+#[test]
+fn map_outputs_never_clobber_inputs_and_commit_together() {
+    let dir = tmp("map-outputs");
+    let model = dir.path().join("model.onnx");
+    std::fs::copy(repo("data/ppocr_mobile_v2_cls.onnx"), &model).unwrap();
+    let before = std::fs::read(&model).unwrap();
+    let out = sme()
+        .args(["map", "--input-shape", "3x48x192", "--onnx"])
+        .arg(&model)
+        .arg("--json")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--json") && err.contains("is an input"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+
+    let a = dir.path().join("a.json");
+    let out = sme()
+        .args(["map", "--net", "resnet18", "--json"])
+        .arg(&a)
+        .args(["--csv", "/nonexistent/x.csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--csv") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(!a.exists(), "--json was written although --csv cannot be");
+    let out = sme()
+        .args(["map", "--net", "resnet18", "--json"])
+        .arg(&a)
+        .arg("--csv")
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("same output as --json"));
+    assert!(!a.exists());
+}

@@ -241,7 +241,7 @@ fn standalone_testbench_flow() {
     assert_passes(&v);
 
     let make = Command::new("make")
-        .current_dir(&rtl)
+        .current_dir(rtl)
         .args(["-f", "sme_tb.mk", "TRACE=1"])
         .output()
         .unwrap();
@@ -298,6 +298,44 @@ fn standalone_testbench_flow() {
     assert!(out.contains(" 1 mismatches"), "{out}");
     assert!(err.contains("vector 0: output 0"), "{err}");
 
+    // A trace that cannot be written ends the testbench with a message
+    // (Verilator's own VCD writer can hang on a failed write).
+    let t0 = std::time::Instant::now();
+    let o = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg("+trace=/dev/full")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).1.contains("/dev/full: cannot write the trace"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(t0.elapsed().as_secs() < 30);
+    // The STIM list: one path per line, relative to the list's directory,
+    // so the testbench runs from anywhere; `-` reads standard input.
+    let o = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg(format!("@{}", stims.join("stims.txt").display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(o.stdout, run.stdout);
+    let mut cat = Vec::new();
+    for f in &files {
+        cat.extend(std::fs::read(f).unwrap());
+    }
+    let mut child = Command::new(rtl.join("obj_tb_trace/sme_tb"))
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &cat).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(o.stdout, run.stdout);
+
     // A write wider than the programming port is rejected, not truncated.
     let wide = stims.join("wide.stim");
     std::fs::write(&wide, "sme-stim 1\nW 1 0\nW fffffffffff 0\n").unwrap();
@@ -323,4 +361,206 @@ fn standalone_testbench_flow() {
         .unwrap();
     assert!(!o.status.success());
     assert!(text(&o).1.contains("broken.stim:2"), "{:?}", text(&o));
+}
+
+/// Entries of `dir` (names), sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Spaces everywhere: the cache, the STIM directory, the trace, the JSON
+/// and the layer outputs; the emitted `stims.txt` (one name per line) runs
+/// through the testbench's `@LIST` from another directory.
+#[test]
+fn paths_with_spaces() {
+    let scratch = tmp("verify space");
+    let dir = scratch.path().join("a dir");
+    std::fs::create_dir(&dir).unwrap();
+    let cache = dir.join("my cache");
+    let (emit, vcd, json, y) = (
+        dir.join("e m"),
+        dir.join("t r.vcd"),
+        dir.join("j s.json"),
+        dir.join("y s.csv"),
+    );
+    let cfg = ["--xbar=8", "--ou=4x2", "--xbars=2"];
+    let mut args: Vec<&str> = vec!["verify", "--programs=2", "--vectors=3"];
+    args.extend(cfg);
+    let o = sme()
+        .args(&args)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--emit")
+        .arg(&emit)
+        .arg("--trace")
+        .arg(&vcd)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let (n, k, a, b) = verify_line(&out);
+    assert!(n > 0 && k == 0 && a == b);
+    assert!(
+        std::fs::read_to_string(&vcd)
+            .unwrap()
+            .contains("$enddefinitions")
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["verify"]["vectors"], n);
+    // Nothing but the entries is left in the cache.
+    let entries = names(&cache);
+    assert!(entries.iter().all(|e| e.starts_with("tb-")), "{entries:?}");
+    let exe = cache.join(&entries[0]).join("obj_tb_trace/sme_tb");
+    let stims = std::fs::read_to_string(emit.join("stims.txt")).unwrap();
+    assert_eq!(stims.lines().next(), Some("0000.prog.stim"));
+    let run = Command::new(&exe)
+        .current_dir(&dir)
+        .arg(format!("@{}", emit.join("stims.txt").display()))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run).1);
+    let results = dir.join("results.txt");
+    std::fs::write(&results, &run.stdout).unwrap();
+    let check = sme()
+        .arg("check")
+        .arg(emit.join("expected.txt"))
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{:?}", text(&check));
+
+    // A layer with its outputs, in the same cache.
+    let o = sme()
+        .args(["verify", "--net", "resnet50", "--layer", "layer3.0.conv2"])
+        .args(["--cut", "20x6", "--vectors", "4", "--mapper", "sme"])
+        .args(cfg)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--layer-outputs")
+        .arg(&y)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let csv = std::fs::read_to_string(&y).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("sme,0,"), "{csv}");
+}
+
+/// A testbench that hangs is killed at its time limit; one that fails or
+/// prints garbage is reported; none of these runs leaves an output, a
+/// staged temporary file or a STIM directory behind.
+#[test]
+fn a_hanging_or_failing_testbench_leaves_nothing() {
+    let scratch = tmp("verify-hang");
+    let dir = scratch.path();
+    let cache = dir.join("cache");
+    let base = [
+        "verify",
+        "--xbar=8",
+        "--ou=2x2",
+        "--xbars=1",
+        "--programs=2",
+        "--vectors=2",
+    ];
+    let o = sme()
+        .args(base)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let entry = names(&cache)
+        .into_iter()
+        .find(|e| e.starts_with("tb-"))
+        .unwrap();
+    let exe = cache.join(entry).join("obj_tb/sme_tb");
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("old.json"), "keep").unwrap();
+    for (script, needle) in [
+        ("exec sleep 600", "did not finish within its time limit"),
+        ("echo broken >&2; exit 3", "broken"),
+        (
+            "cat >/dev/null; echo garbage",
+            "expected the header `sme-out 1`",
+        ),
+    ] {
+        std::fs::write(&exe, format!("#!/bin/sh\n{script}\n")).unwrap();
+        let t0 = std::time::Instant::now();
+        let o = sme()
+            .args(base)
+            .args(["--timeout-scale", "0.1"])
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--emit")
+            .arg(out.join("stims"))
+            .arg("--json")
+            .arg(out.join("old.json"))
+            .output()
+            .unwrap();
+        let (stdout, err) = text(&o);
+        assert!(!o.status.success(), "{script}: {stdout}");
+        assert!(err.contains(needle), "{script}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(t0.elapsed().as_secs() < 60, "{script}: {:?}", t0.elapsed());
+        assert_eq!(names(&out), ["old.json"], "{script}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("old.json")).unwrap(),
+            "keep"
+        );
+    }
+}
+
+/// Ctrl-C during the build stops make and its compilers and removes the
+/// half-built cache entry; no output is written.
+#[test]
+fn an_interrupted_build_leaves_nothing() {
+    let scratch = tmp("verify-int");
+    let dir = scratch.path();
+    let cache = dir.join("cache");
+    let json = dir.join("r.json");
+    let child = sme()
+        .args([
+            "verify",
+            "--xbar=12",
+            "--ou=3x3",
+            "--xbars=2",
+            "--programs=1",
+        ])
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--json")
+        .arg(&json)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !names(&cache).iter().any(|e| e.contains(".tmp-")) {
+        assert!(t0.elapsed().as_secs() < 60, "no build started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(names(&cache).is_empty(), "{:?}", names(&cache));
+    assert!(!json.exists());
+    assert_eq!(names(dir), ["cache"]);
 }

@@ -46,14 +46,14 @@ pub struct CompressArgs {
     /// Non-zero bits per weight (khot) or per window (group), 1..=7.
     #[arg(long, default_value_t = 2, allow_hyphen_values = true)]
     pub k: u32,
-    /// Float training epochs [default: mlp 60, lenet 15].
+    /// Float training epochs, 1..=1000 [default: mlp 60, lenet 15].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// ADMM epochs [default: mlp 40, lenet 15].
+    /// ADMM epochs, 1..=1000 [default: mlp 40, lenet 15].
     #[arg(long)]
     pub admm_epochs: Option<usize>,
-    /// Straight-through fine-tune epochs after the hard projection
-    /// [default: mlp 10, lenet 5].
+    /// Straight-through fine-tune epochs after the hard projection,
+    /// 0..=1000 [default: mlp 10, lenet 5].
     #[arg(long)]
     pub finetune_epochs: Option<usize>,
     /// LeNet only: train on the first N training rows (taken round-robin
@@ -75,6 +75,30 @@ pub struct CompressArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Most epochs of each stage (`--epochs`, `--admm-epochs`,
+/// `--finetune-epochs`; docs/limits.md).
+#[cfg_attr(not(feature = "train"), allow(dead_code))]
+pub const MAX_EPOCHS: usize = 1000;
+
+/// Checks the epoch flags: each stage at most [`MAX_EPOCHS`], float and
+/// ADMM at least 1.
+#[cfg_attr(not(feature = "train"), allow(dead_code))]
+pub fn check_epochs(epochs: usize, admm: usize, finetune: usize) -> Result<()> {
+    for (flag, v, min) in [
+        ("--epochs", epochs, 1),
+        ("--admm-epochs", admm, 1),
+        ("--finetune-epochs", finetune, 0),
+    ] {
+        if !(min..=MAX_EPOCHS).contains(&v) {
+            anyhow::bail!(
+                "{flag} {v} is out of range: valid {min}..={MAX_EPOCHS}{}",
+                if v < min { " (must be at least 1)" } else { "" }
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Run `sme compress`.
 #[cfg(not(feature = "train"))]
 pub fn run(_: &CompressArgs) -> Result<()> {
@@ -91,7 +115,8 @@ pub fn run(args: &CompressArgs) -> Result<()> {
     use super::output::Outputs;
     use crate::progress::Progress;
     use crate::train::{
-        AdmmSchedule, CompressOptions, DEFAULT_DATA, GROUP_G, GROUP_M, MAG_BITS, compress,
+        AdmmSchedule, CompressOptions, DEFAULT_DATA, GROUP_G, GROUP_M, MAG_BITS, TEST_FRACTION,
+        compress_dataset, data,
     };
     use anyhow::bail;
 
@@ -127,9 +152,7 @@ pub fn run(args: &CompressArgs) -> Result<()> {
             args.k
         );
     }
-    if epochs == 0 || admm_epochs == 0 {
-        bail!("--epochs and --admm-epochs must be at least 1");
-    }
+    check_epochs(epochs, admm_epochs, finetune_epochs)?;
     let data = match &args.data {
         Some(p) => p.clone(),
         None => {
@@ -157,13 +180,40 @@ pub fn run(args: &CompressArgs) -> Result<()> {
         seed: args.seed,
         ..defaults
     };
+    // Accuracy on a split with fewer than two classes measures nothing:
+    // refuse it before training.
+    let d = data::load_digits(&opts.data)?;
+    let sp = data::split(&d, TEST_FRACTION, opts.split_seed);
+    for (name, idx) in [("test", &sp.test), ("training", &sp.train)] {
+        let mut classes: Vec<u8> = idx.iter().map(|&i| d.y[i]).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        if classes.len() < 2 {
+            let list: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
+            bail!(
+                "{}: the {name} split has {} class{} ({}) of {} rows; accuracy needs at least 2 \
+                 classes in both splits (each class gets {:.0} % of its rows in the test split, \
+                 so give at least 2 classes with 3 or more rows each)",
+                opts.data.display(),
+                classes.len(),
+                if classes.len() == 1 { "" } else { "es" },
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                },
+                d.len(),
+                100.0 * TEST_FRACTION
+            );
+        }
+    }
     let bar = super::Bar::new("epochs");
     bar.start(
         "compress",
         Some((opts.epochs + opts.admm.epochs + opts.admm.finetune_epochs) as u64),
     );
     let t0 = std::time::Instant::now();
-    let result = compress(&opts, |p| {
+    let result = compress_dataset(&opts, &d, |p| {
         bar.message(p.stage);
         bar.inc(1);
     });
@@ -262,9 +312,7 @@ fn run_lenet(args: &CompressArgs) -> Result<()> {
     admm.epochs = args.admm_epochs.unwrap_or(admm.epochs);
     admm.finetune_epochs = args.finetune_epochs.unwrap_or(admm.finetune_epochs);
     let epochs = args.epochs.unwrap_or(defaults.epochs);
-    if epochs == 0 || admm.epochs == 0 {
-        bail!("--epochs and --admm-epochs must be at least 1");
-    }
+    check_epochs(epochs, admm.epochs, admm.finetune_epochs)?;
     if args.train_rows == Some(0) {
         bail!("--train-rows must be at least 1");
     }
@@ -364,6 +412,26 @@ fn run_lenet(args: &CompressArgs) -> Result<()> {
         files.push((t, serde_json::to_string_pretty(&summary)? + "\n"));
     }
     Outputs::commit(files)
+}
+
+#[cfg(test)]
+mod range_tests {
+    #[test]
+    fn epochs_are_bounded() {
+        super::check_epochs(60, 40, 0).unwrap();
+        super::check_epochs(1000, 1000, 1000).unwrap();
+        let e = super::check_epochs(1001, 1, 1).unwrap_err().to_string();
+        assert_eq!(e, "--epochs 1001 is out of range: valid 1..=1000");
+        let e = super::check_epochs(1, 0, 1).unwrap_err().to_string();
+        assert!(
+            e.starts_with("--admm-epochs 0 is out of range: valid 1..=1000"),
+            "{e}"
+        );
+        let e = super::check_epochs(1, 1, usize::MAX)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--finetune-epochs"), "{e}");
+    }
 }
 
 #[cfg(all(test, feature = "train"))]

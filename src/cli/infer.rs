@@ -176,11 +176,9 @@ pub fn run(a: &InferArgs) -> Result<()> {
     let version = verify::verilator_version()?;
     eprintln!("infer: {version}; testbench cache {}", cache.display());
     let bar = Bar::new("images");
-    let tb = verify::build_testbench(&cfg, &cache, false, &bar)?;
-    let (dir, _) = verify::stim_dir(&cache, None);
-    let rep = network::infer(&cfg, &tb, &req, &dir, &bar);
-    std::fs::remove_dir_all(&dir).ok();
-    let rep = rep?;
+    let timeouts = verify::Timeouts::default();
+    let tb = verify::build_testbench(&cfg, &cache, false, &timeouts, &bar)?;
+    let rep = network::infer(&cfg, &tb, &req, &timeouts, &bar)?;
     writeln!(
         out,
         "{:<8} {:>9} {:>8} {:>5} {:>9} {:>12} {:>12} {:>14} {:>9}",

@@ -1,13 +1,15 @@
 //! `sme verify`: run random programs or a layer's programs on the generated
 //! RTL and compare with the golden executor and the cycle model.
 
-use super::output::{Outputs, Target};
+use super::output::{Outputs, Staged, Target};
 use super::{Bar, ConfigArgs, PatternArgs};
 use crate::compiler::map::Mapper;
 use crate::stim::{self, Run};
-use crate::verify::{self, LayerRequest, LayerWeights, MapperRun, VerifyRequest};
+use crate::verify::limits::{MAX_PROGRAMS, MAX_VECTORS};
+use crate::verify::{self, LayerRequest, LayerWeights, MapperRun, Timeouts, VerifyRequest};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `sme verify`.
@@ -41,14 +43,15 @@ pub struct VerifyArgs {
     /// Which mappings of the layer to run.
     #[arg(long, value_enum, default_value_t = MapperChoice::All)]
     pub mapper: MapperChoice,
-    /// Input vectors per program (random activations).
+    /// Input vectors per program (random activations), 1..=100000; the whole
+    /// run is bounded too (docs/limits.md).
     #[arg(long, default_value_t = 8)]
     pub vectors: usize,
     /// Layer input vectors from a file (one per line, integers) instead of
     /// random ones.
     #[arg(long, value_name = "FILE")]
     pub input_file: Option<PathBuf>,
-    /// Random programs to run when no layer is given.
+    /// Random programs to run when no layer is given, 1..=10000.
     #[arg(long, default_value_t = 8)]
     pub programs: usize,
     /// Seed of the random programs, vectors, idle cycles and synthetic weights.
@@ -57,7 +60,7 @@ pub struct VerifyArgs {
     /// Testbench cache (default $SME_CACHE_DIR, $XDG_CACHE_HOME/sme or ~/.cache/sme).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Keep the STIM files and expected results in DIR.
+    /// Keep the STIM files and expected results in DIR (new or empty).
     #[arg(long, value_name = "DIR")]
     pub emit: Option<PathBuf>,
     /// Write a VCD waveform of the whole run (builds a tracing testbench).
@@ -69,6 +72,10 @@ pub struct VerifyArgs {
     /// Write the RTL's layer outputs (summed over tiles) as CSV.
     #[arg(long, value_name = "FILE")]
     pub layer_outputs: Option<PathBuf>,
+    /// Multiply the time limits of the Verilator build and the simulation
+    /// (derived from the work, docs/limits.md) by F, 0.1..=100.
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    pub timeout_scale: f64,
 }
 
 /// Which mappings of a layer `--mapper` runs.
@@ -104,15 +111,38 @@ fn parse_cut(s: &str) -> Result<(usize, usize)> {
     }
 }
 
+/// Ends the process on a signal when no external program runs (nothing to
+/// clean up); otherwise cancels the running program, whose caller then
+/// removes its temporary files and returns an "interrupted" error.
+#[cfg(unix)]
+extern "C" fn on_signal(_: libc::c_int) {
+    if !verify::cancel() {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(130) }
+    }
+}
+
+/// Routes SIGINT, SIGTERM and SIGHUP to [`on_signal`].
+fn catch_signals() {
+    #[cfg(unix)]
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installs a handler that only touches atomics or _exits.
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
 /// Run `sme verify`.
 pub fn run(a: &VerifyArgs) -> Result<()> {
     let cfg = a.cfg.validated()?;
-    if a.vectors == 0 || a.vectors > 100_000 {
-        bail!("--vectors {}: valid 1..=100000", a.vectors);
+    if a.vectors == 0 || a.vectors > MAX_VECTORS {
+        bail!("--vectors {}: valid 1..={MAX_VECTORS}", a.vectors);
     }
-    if a.programs == 0 || a.programs > 10_000 {
-        bail!("--programs {}: valid 1..=10000", a.programs);
+    if a.programs == 0 || a.programs > MAX_PROGRAMS {
+        bail!("--programs {}: valid 1..={MAX_PROGRAMS}", a.programs);
     }
+    let timeouts = Timeouts::new(a.timeout_scale)?;
     let layer_mode = a.weights.is_some() || a.net.is_some() || a.onnx.is_some();
     if !layer_mode {
         let given = [
@@ -131,12 +161,12 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
     let mut outputs = Outputs::new(inputs.iter().filter_map(|p| p.as_deref()));
     let json = outputs.claim("--json", a.json.as_deref())?;
     let layer_outputs = outputs.claim("--layer-outputs", a.layer_outputs.as_deref())?;
-    let trace = outputs.claim("--trace", a.trace.as_deref())?;
-    let trace = match trace {
+    let trace = match outputs.claim("--trace", a.trace.as_deref())? {
         Some(Target::File(p)) => Some(p),
         Some(Target::Stdout) => bail!("--trace needs a file, not -"),
         None => None,
     };
+    let emit = outputs.claim_dir("--emit", a.emit.as_deref())?;
     let req = if layer_mode {
         let weights = match &a.weights {
             Some(path) => LayerWeights::File(path.clone()),
@@ -172,6 +202,7 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
         }
     };
     let plan = verify::plan(&cfg, &req)?;
+    plan.check(trace.is_some())?;
     // Human-readable lines go to standard error when an output takes
     // standard output.
     let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
@@ -188,47 +219,72 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
     }
     writeln!(out, "{}", plan.header)?;
 
+    catch_signals();
     let cache = a
         .cache_dir
         .clone()
         .unwrap_or_else(verify::default_cache_dir);
     let version = verify::verilator_version()?;
     eprintln!("verify: {version}; testbench cache {}", cache.display());
-    let bar = Bar::new("steps");
-    let tb = verify::build_testbench(&cfg, &cache, trace.is_some(), &bar)?;
+    let bar = Bar::new("vectors");
+    let tb = verify::build_testbench(&cfg, &cache, trace.is_some(), &timeouts, &bar)?;
     eprintln!(
         "verify: {} testbench {}",
         if tb.cached { "reusing cached" } else { "built" },
         tb.dir.display()
     );
-    let (dir, temporary) = verify::stim_dir(&cache, a.emit.as_deref());
-    let rep = verify::execute(&cfg, &plan, &tb, (&dir, temporary), trace.as_deref(), &bar);
-    if !temporary {
-        writeln!(
-            out,
-            "verify: STIM files, stims.txt (run order) and expected.txt in {}",
-            dir.display()
-        )?;
-    }
-    let rep = rep?;
+    // Every file output is written under a temporary name and renamed into
+    // place only at the end: a failed or interrupted run leaves none of them
+    // (while `_busy` lives a signal cancels instead of exiting).
+    let _busy = verify::busy();
+    let emit_dir = emit.as_deref().map(Staged::dir).transpose()?;
+    let trace_file = trace.as_deref().map(Staged::file).transpose()?;
+    let rep = verify::execute(
+        &cfg,
+        &plan,
+        &tb,
+        emit_dir.as_ref().map(|d| d.path()),
+        trace_file.as_ref().map(|t| t.path()),
+        &timeouts,
+        &bar,
+    )?;
+    let mut staged: Vec<Staged> = emit_dir.into_iter().chain(trace_file).collect();
     let mut files = Vec::new();
     if let Some(runs) = &rep.mappers {
         print_mappers(runs, &mut out)?;
-        if let Some(t) = layer_outputs {
-            let mut s = String::from("# mapper,vector,y0,y1,... (RTL outputs summed over tiles)\n");
-            for r in runs {
-                for (v, y) in r.layer_outputs.iter().enumerate() {
-                    let vals: Vec<String> = y.iter().map(|v| v.to_string()).collect();
-                    s.push_str(&format!("{},{v},{}\n", r.mapper.name(), vals.join(",")));
-                }
+        match layer_outputs {
+            Some(Target::File(p)) => {
+                let s = Staged::file(&p)?;
+                let f = std::fs::File::create(s.path())
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                let mut w = std::io::BufWriter::new(f);
+                write_layer_outputs(runs, &mut w)
+                    .and_then(|_| w.flush())
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                staged.push(s);
             }
-            files.push((t, s));
+            Some(Target::Stdout) => {
+                let mut v = Vec::new();
+                write_layer_outputs(runs, &mut v)?;
+                files.push((Target::Stdout, String::from_utf8_lossy(&v).into_owned()));
+            }
+            None => {}
         }
     }
     if let Some(t) = json {
         files.push((t, serde_json::to_string_pretty(&rep)? + "\n"));
     }
-    Outputs::commit(files)?;
+    if verify::cancelled() {
+        bail!("interrupted; no output written");
+    }
+    Outputs::commit_with(files, staged)?;
+    if let Some(d) = &emit {
+        writeln!(
+            out,
+            "verify: STIM files, stims.txt (run order) and expected.txt in {}",
+            d.display()
+        )?;
+    }
     let total = &rep.comparison;
     for d in &total.details {
         eprintln!("mismatch: {d}");
@@ -240,6 +296,24 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
             total.mismatches,
             total.cycle_mismatches
         );
+    }
+    Ok(())
+}
+
+/// The `--layer-outputs` CSV.
+fn write_layer_outputs(runs: &[MapperRun], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "# mapper,vector,y0,y1,... (RTL outputs summed over tiles)"
+    )?;
+    for r in runs {
+        for (v, y) in r.layer_outputs.iter().enumerate() {
+            write!(w, "{},{v}", r.mapper.name())?;
+            for x in y {
+                write!(w, ",{x}")?;
+            }
+            writeln!(w)?;
+        }
     }
     Ok(())
 }

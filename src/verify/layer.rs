@@ -1,12 +1,13 @@
 //! The layer to verify: loading it from the arguments, cutting it to a block
 //! and parsing its input vectors.
 
+use super::limits::MAX_VECTORS;
 use crate::compiler::pattern::Pattern;
 use crate::config::TileConfig;
 use crate::nets::Source;
 use crate::program::WeightMatrix;
-use anyhow::{Result, bail};
-use std::path::PathBuf;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
 
 /// Cuts `w` to its top-left `rows x cols` block (no-op when smaller).
 pub fn cut(w: &WeightMatrix, rows: usize, cols: usize) -> WeightMatrix {
@@ -20,6 +21,13 @@ pub fn cut(w: &WeightMatrix, rows: usize, cols: usize) -> WeightMatrix {
         cols: c,
         data,
     }
+}
+
+/// Reads an inputs file (a regular file within the `inputs` size limit of
+/// [`crate::input`]) with [`parse_inputs`].
+pub(crate) fn read_inputs(path: &Path, len: usize, max: u32) -> Result<Vec<Vec<u32>>> {
+    let text = crate::input::read_text(path, crate::input::InputKind::Inputs)?;
+    parse_inputs(&text, len, max).with_context(|| format!("inputs file {}", path.display()))
 }
 
 /// Parses an inputs file: one vector per line, integers separated by commas
@@ -53,6 +61,16 @@ pub(crate) fn parse_inputs(text: &str, len: usize, max: u32) -> Result<Vec<Vec<u
                 x.len()
             );
         }
+        if out.len() == MAX_VECTORS {
+            bail!(
+                "inputs line {}: more than {MAX_VECTORS} vectors (the limit of one run)",
+                i + 1
+            );
+        }
+        super::limits::check_held(
+            "the layer's input vectors",
+            (out.len() as u64 + 1).saturating_mul(len as u64),
+        )?;
         x.resize(len, 0);
         out.push(x);
     }
@@ -180,5 +198,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("no vectors"), "{e}");
+        let many = "1\n".repeat(MAX_VECTORS + 1);
+        let e = parse_inputs(&many, 1, 7).unwrap_err().to_string();
+        assert!(e.contains("more than 100000 vectors"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_inputs(dir.path(), 1, 7).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 }

@@ -12,26 +12,30 @@
 
 mod compare;
 mod layer;
+pub mod limits;
 pub mod network;
+mod process;
 mod testbench;
 mod units;
 
 pub use compare::MapperRun;
 pub use layer::{LayerWeights, cut};
+pub use limits::Timeouts;
+pub use process::{Busy, busy, cancel, cancelled};
 pub use testbench::{Testbench, build_testbench, default_cache_dir, verilator_version};
 
 use crate::compiler::map::Mapper;
 use crate::config::{Params, TileConfig};
 use crate::progress::Progress;
-use crate::stim::{Comparison, Run};
+use crate::stim::Comparison;
 use crate::testgen::{self, InputMode, Rng};
-use anyhow::{Context, Result};
-use compare::{compare_units, summarize_layer};
-use layer::{load_layer, parse_inputs};
+use anyhow::{Context, Result, bail};
+use compare::summarize_layer;
+use layer::{load_layer, read_inputs};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use testbench::run_testbench;
-use units::{LayerJob, MappedLayer, Unit, layer_units, random_units, write_stims};
+use units::{Layer, LayerJob, Unit, Work, layer_units, random_units};
 
 /// One layer to verify: its weights, cut to a top-left block, and its input
 /// vectors.
@@ -77,31 +81,43 @@ pub enum VerifyRequest {
 /// The units to run, with what the user should be told about them.
 pub struct Plan {
     units: Vec<Unit>,
-    layer: Option<(LayerJob, Vec<MappedLayer>)>,
+    layer: Option<Layer>,
     seed: u64,
+    work: Work,
     /// One line describing the run.
     pub header: String,
     /// The pattern and k of a weights file, when the layer came from one.
     pub file_pattern: Option<(String, u32)>,
 }
 
-/// Plan a verification: build the stimulus units and their golden results.
+/// Plan a verification: build the stimulus units (programs, vectors, idle
+/// cycles; golden results are computed while the RTL's stream in). Refuses
+/// work beyond the [`limits`] before generating it.
 pub fn plan(cfg: &TileConfig, req: &VerifyRequest) -> Result<Plan> {
-    match req {
+    let plan = match req {
         &VerifyRequest::Random {
             programs,
             vectors,
             seed,
-        } => Ok(Plan {
-            units: random_units(cfg, seed, programs, vectors),
-            layer: None,
-            seed,
-            header: format!(
-                "sme verify: {programs} random programs x {vectors} vectors, seed {seed}, tile {}",
-                cfg.tag()
-            ),
-            file_pattern: None,
-        }),
+        } => {
+            limits::check_counts(programs, vectors)?;
+            // Mapped programs run up to two tiles, each with its own vectors.
+            limits::check_held(
+                "the random input vectors",
+                2 * programs as u64 * vectors as u64 * cfg.params.inputs as u64,
+            )?;
+            Plan {
+                units: random_units(cfg, seed, programs, vectors),
+                layer: None,
+                seed,
+                work: Work::default(),
+                header: format!(
+                    "sme verify: {programs} random programs x {vectors} vectors, seed {seed}, tile {}",
+                    cfg.tag()
+                ),
+                file_pattern: None,
+            }
+        }
         VerifyRequest::Layer {
             layer: lr,
             vectors,
@@ -111,18 +127,17 @@ pub fn plan(cfg: &TileConfig, req: &VerifyRequest) -> Result<Plan> {
             let full = (loaded.w.rows, loaded.w.cols);
             let w = cut(&loaded.w, lr.cut.0, lr.cut.1);
             let xs = match &lr.input_file {
-                Some(path) => {
-                    let text = crate::input::read_text(path, crate::input::InputKind::Inputs)?;
-                    parse_inputs(&text, w.rows, cfg.max_act())
-                        .with_context(|| format!("inputs file {}", path.display()))?
-                }
+                Some(path) => read_inputs(path, w.rows, cfg.max_act())?,
                 None => {
+                    limits::check_counts(1, *vectors)?;
+                    limits::check_layer(*vectors, w.rows, w.cols, lr.mappers.len())?;
                     let mut rng = Rng::new(*seed);
                     (0..*vectors)
                         .map(|_| testgen::input_vector(cfg, w.rows, &mut rng, InputMode::Random))
                         .collect()
                 }
             };
+            limits::check_layer(xs.len(), w.rows, w.cols, lr.mappers.len())?;
             let header = format!(
                 "sme verify: layer {} ({}x{}{}){}, {} vectors, tile {}",
                 loaded.name,
@@ -142,19 +157,39 @@ pub fn plan(cfg: &TileConfig, req: &VerifyRequest) -> Result<Plan> {
                 w,
                 xs,
             };
-            let mapped = layer_units(cfg, &job, &lr.mappers, *seed);
-            let units = mapped
-                .iter()
-                .flat_map(|(_, _, u)| u.iter().cloned())
-                .collect();
-            Ok(Plan {
+            let mut units = Vec::new();
+            let mapped = layer_units(cfg, &job, &lr.mappers, *seed, &mut units);
+            Plan {
                 units,
-                layer: Some((job, mapped)),
+                layer: Some(Layer { job, mapped }),
                 seed: *seed,
+                work: Work::default(),
                 header,
                 file_pattern: loaded.file_pattern,
-            })
+            }
         }
+    };
+    let work = units::work(cfg, &plan.units);
+    limits::check_work(&work, false)?;
+    Ok(Plan { work, ..plan })
+}
+
+impl Plan {
+    /// Checks the plan's work against the [`limits`] (stricter with a
+    /// trace, whose size grows with every simulated cycle).
+    pub fn check(&self, trace: bool) -> Result<()> {
+        limits::check_work(&self.work, trace)
+    }
+
+    /// Tile-vector runs of the plan.
+    pub fn runs(&self) -> u64 {
+        self.work.vectors
+    }
+
+    /// Simulated clock cycles of the plan (estimate: programming writes,
+    /// idle cycles, input writes and runs).
+    pub fn cycles(&self) -> u64 {
+        self.work.cycles
     }
 }
 
@@ -209,47 +244,55 @@ pub struct VerifyReport {
     pub comparison: Comparison,
 }
 
-/// Where a run's STIM files go: `emit`, or a fresh directory under the cache
-/// (removed after the run).
-pub fn stim_dir(cache: &Path, emit: Option<&Path>) -> (PathBuf, bool) {
-    match emit {
-        Some(d) => (d.to_path_buf(), false),
-        None => (
-            cache.join("runs").join(format!(
-                "{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos())
-            )),
-            true,
-        ),
-    }
-}
-
-/// Run a plan on a built testbench: write the STIM files into `dir`
-/// (removed afterwards when `temporary`), simulate, and compare every run
-/// with the golden executor and the cycle model, each layer vector's tile
-/// sum with `x W` (lossless ADC) or the golden layer result, and each
-/// mapping's RTL cycles per vector with the cost model.
+/// Run a plan on a built testbench: stream the stimulus into the testbench
+/// (and with `emit` also into STIM files, `stims.txt` and `expected.txt` in
+/// that existing directory), compare every run with the golden executor and
+/// the cycle model as the results stream back, each layer vector's tile sum
+/// with `x W` (lossless ADC) or the golden layer result, and each mapping's
+/// RTL cycles per vector with the cost model. `trace` is the VCD file the
+/// testbench writes. The testbench runs with the time limit of `timeouts`
+/// for the plan's work.
 pub fn execute(
     cfg: &TileConfig,
     plan: &Plan,
     tb: &Testbench,
-    (dir, temporary): (&Path, bool),
+    emit: Option<&Path>,
     trace: Option<&Path>,
+    timeouts: &Timeouts,
     progress: &dyn Progress,
 ) -> Result<VerifyReport> {
-    let stims = write_stims(cfg, &plan.units, dir);
-    let actual = stims.and_then(|s| run_testbench(tb, &s, trace, progress));
-    if temporary {
-        std::fs::remove_dir_all(dir).ok();
+    plan.check(trace.is_some())?;
+    if let Some(d) = emit
+        && !d.is_dir()
+    {
+        bail!("the STIM directory {} does not exist", d.display());
     }
-    let actual: Vec<Run> = actual?;
-    let (mut total, per_unit) = compare_units(&plan.units, &actual);
-    let (mut layer, mut mappers) = (None, None);
-    if let Some((job, mapped)) = &plan.layer {
-        let runs = summarize_layer(cfg, job, mapped, &per_unit);
+    let expected: Option<Box<dyn std::io::Write>> = match emit {
+        Some(d) => {
+            let p = d.join("expected.txt");
+            let f = std::fs::File::create(&p)
+                .with_context(|| format!("cannot create {}", p.display()))?;
+            Some(Box::new(std::io::BufWriter::with_capacity(1 << 16, f)))
+        }
+        None => None,
+    };
+    let limit = timeouts.testbench(cfg, &plan.work, trace.is_some());
+    let layer = plan.layer.as_ref();
+    let (mut total, per_unit, layer_y) = run_testbench(
+        cfg,
+        tb,
+        &plan.units,
+        layer,
+        emit,
+        expected,
+        trace,
+        limit,
+        progress,
+    )?;
+    let (mut layer_info, mut mappers) = (None, None);
+    if let Some(layer) = layer {
+        let job = &layer.job;
+        let runs = summarize_layer(cfg, layer, &per_unit, layer_y);
         for r in &runs {
             if r.rtl_cycles_parallel != r.cost_cycles_per_vector {
                 total.cycle_mismatches += 1;
@@ -274,7 +317,7 @@ pub fn execute(
                 ));
             }
         }
-        layer = Some(LayerInfo {
+        layer_info = Some(LayerInfo {
             name: job.name.clone(),
             rows: job.w.rows,
             cols: job.w.cols,
@@ -283,7 +326,7 @@ pub fn execute(
     }
     Ok(VerifyReport {
         config: cfg.params.clone(),
-        layer,
+        layer: layer_info,
         mappers,
         seed: plan.seed,
         tag: cfg.tag(),

@@ -13,9 +13,10 @@
 //! Images run in batches of [`BATCH`]: per batch, one testbench run per
 //! layer (the next layer's inputs are the host's requantized outputs).
 
-use super::compare::{compare_units, summarize_layer};
+use super::compare::summarize_layer;
+use super::limits::Timeouts;
 use super::testbench::{Testbench, run_testbench};
-use super::units::{LayerJob, layer_units, write_stims};
+use super::units::{Layer, LayerJob, layer_units, work};
 use crate::compiler::map::Mapper;
 use crate::config::TileConfig;
 use crate::progress::{Progress, Silent};
@@ -23,7 +24,6 @@ use crate::qnet;
 use crate::weights::WeightsFile;
 use anyhow::{Result, bail};
 use serde::Serialize;
-use std::path::Path;
 
 /// Images per testbench batch.
 pub const BATCH: usize = 50;
@@ -139,13 +139,14 @@ pub fn check(cfg: &TileConfig, f: &WeightsFile) -> Result<usize> {
     Ok(n)
 }
 
-/// Runs `req` on the RTL (module doc); STIM files go to fresh directories
-/// under `scratch`, removed afterwards. `progress` counts images.
+/// Runs `req` on the RTL (module doc): the stimulus streams into the
+/// testbench, each run within the time limit of `timeouts`. `progress`
+/// counts images.
 pub fn infer(
     cfg: &TileConfig,
     tb: &Testbench,
     req: &InferRequest,
-    scratch: &Path,
+    timeouts: &Timeouts,
     progress: &dyn Progress,
 ) -> Result<InferReport> {
     let f = &req.weights;
@@ -197,15 +198,22 @@ pub fn infer(
                     .map(|v| v.iter().map(|&p| p as u32).collect())
                     .collect(),
             };
-            let mapped = layer_units(cfg, &job, &[req.mapper], req.seed ^ b as u64);
-            let units: Vec<_> = mapped[0].2.clone();
-            let dir = scratch.join(format!("batch{b:04}-{}", l.name));
-            let stims = write_stims(cfg, &units, &dir);
-            let actual = stims.and_then(|s| run_testbench(tb, &s, None, &Silent));
-            std::fs::remove_dir_all(&dir).ok();
-            let actual = actual?;
-            let (total, per_unit) = compare_units(&units, &actual);
-            let runs = summarize_layer(cfg, &job, &mapped, &per_unit);
+            let mut units = Vec::new();
+            let mapped = layer_units(cfg, &job, &[req.mapper], req.seed ^ b as u64, &mut units);
+            let layer = Layer { job, mapped };
+            let limit = timeouts.testbench(cfg, &work(cfg, &units), false);
+            let (total, per_unit, layer_y) = run_testbench(
+                cfg,
+                tb,
+                &units,
+                Some(&layer),
+                None,
+                None,
+                None,
+                limit,
+                &Silent,
+            )?;
+            let runs = summarize_layer(cfg, &layer, &per_unit, layer_y);
             let r = &runs[0];
             let mut m = total.mismatches + r.layer_mismatches;
             if r.rtl_cycles_parallel != r.cost_cycles_per_vector {
