@@ -78,6 +78,8 @@ fn weights() -> WeightsFile {
                 scales: vec![0.5],
                 weights: vec![1, 2, 3, 0, -5, 6, 0, 0, 64, 96, -3, 1],
                 bias: vec![],
+                conv: None,
+                requant: None,
             },
             IntLayer {
                 name: "fc2".into(),
@@ -86,6 +88,8 @@ fn weights() -> WeightsFile {
                 scales: vec![1.0, 2.0],
                 weights: vec![1, 0, 0, 1, 3, 3],
                 bias: vec![0.0, 1.0],
+                conv: None,
+                requant: None,
             },
         ],
     }
