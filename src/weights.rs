@@ -211,7 +211,14 @@ impl WeightsFile {
                     crate::nets::MAX_LAYER_CELLS
                 );
             }
-            if i > 0 && self.layers[i - 1].cols != l.rows {
+            // Fully connected layers chain row for column; a conv layer or
+            // the layer after one chains through its channels and spatial
+            // size, which `qnet::check_network` checks.
+            if i > 0
+                && self.layers[i - 1].conv.is_none()
+                && l.conv.is_none()
+                && self.layers[i - 1].cols != l.rows
+            {
                 let p = &self.layers[i - 1];
                 bail!(
                     "layer `{name}` has {} rows (inputs) but the layer before it, `{}`, has {} cols (outputs): consecutive layers must chain",
