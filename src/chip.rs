@@ -582,7 +582,7 @@ pub fn evaluate(
 
 /// Like [`evaluate`], but an error saying how many crossbars each mapping
 /// needs when none of them fits.
-pub fn evaluate_fitting(
+pub(crate) fn evaluate_fitting(
     cfg: &TileConfig,
     rep: &NetworkReport,
     preset: &Preset,
@@ -633,7 +633,7 @@ pub struct CheckRow {
 
 /// The model at ISAAC's own configuration (its tile, 168 clusters) against
 /// ISAAC's Table I: 12 IMAs, one tile, 168 tiles, the chip.
-pub fn isaac_table1(preset: &Preset) -> Result<Vec<CheckRow>> {
+pub(crate) fn isaac_table1(preset: &Preset) -> Result<Vec<CheckRow>> {
     let cfg = ISAAC.tile().validate()?;
     let m = model(&cfg, preset, &ISAAC);
     let chip = build_chip("isaac".into(), &cfg, &m, &ISAAC, 168 * 12);

@@ -151,7 +151,7 @@ macro_rules! define_param_structs {
         impl TileParams {
             /// Overlay `other` on `self`: every parameter set in `other` wins
             /// (shorthands are expanded on each side first).
-            pub fn overlay(&self, other: &TileParams) -> TileParams {
+            pub(crate) fn overlay(&self, other: &TileParams) -> TileParams {
                 let (a, b) = (self.expanded(), other.expanded());
                 TileParams { xbar: None, ou: None, $($name: b.$name.or(a.$name)),* }
             }
@@ -222,7 +222,7 @@ fn check(
 
 impl TileParams {
     /// Parse a TOML document (all keys optional, unknown keys rejected).
-    pub fn from_toml(text: &str) -> Result<Self, String> {
+    pub(crate) fn from_toml(text: &str) -> Result<Self, String> {
         // A leading UTF-8 byte-order mark is skipped.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         toml::from_str(text).map_err(|e| format!("invalid tile config: {e}"))
@@ -387,10 +387,10 @@ pub struct TileConfig {
 /// from the clock edge that accepts `start_i` to the first edge at which
 /// `done_o` is high, where latency = PIPELINE_LATENCY + xbar_latency - 1
 /// ([`Derived::latency`]).
-pub const PIPELINE_LATENCY: u32 = 4;
+pub(crate) const PIPELINE_LATENCY: u32 = 4;
 
 /// Bits needed to represent values 0..=v (at least 1).
-pub fn bits_for(v: u64) -> u32 {
+pub(crate) fn bits_for(v: u64) -> u32 {
     (64 - v.leading_zeros()).max(1)
 }
 
@@ -401,29 +401,29 @@ fn ceil_div(a: u32, b: u32) -> u32 {
 /// Hard limits of the generator, with their reasons.
 pub mod limits {
     /// Largest crossbar dimension.
-    pub const MAX_DIM: u32 = 1024;
+    pub(crate) const MAX_DIM: u32 = 1024;
     /// Largest bits per cell.
-    pub const MAX_CELL_BITS: u32 = 4;
+    pub(crate) const MAX_CELL_BITS: u32 = 4;
     /// Largest weight width (sign included).
-    pub const MAX_WEIGHT_BITS: u32 = 16;
+    pub(crate) const MAX_WEIGHT_BITS: u32 = 16;
     /// Largest activation width.
-    pub const MAX_ACT_BITS: u32 = 16;
+    pub(crate) const MAX_ACT_BITS: u32 = 16;
     /// Largest DAC width.
-    pub const MAX_DAC_BITS: u32 = 8;
+    pub(crate) const MAX_DAC_BITS: u32 = 8;
     /// Largest OU dimension.
-    pub const MAX_OU: u32 = 128;
+    pub(crate) const MAX_OU: u32 = 128;
     /// Largest ADC width.
-    pub const MAX_ADC_BITS: u32 = 32;
+    pub(crate) const MAX_ADC_BITS: u32 = 32;
     /// Largest crossbar count per tile.
-    pub const MAX_XBARS: u32 = 64;
+    pub(crate) const MAX_XBARS: u32 = 64;
     /// Largest input buffer / output count.
-    pub const MAX_IO: u32 = 65536;
+    pub(crate) const MAX_IO: u32 = 65536;
     /// Largest op-memory depth.
-    pub const MAX_OPS: u32 = 65536;
+    pub(crate) const MAX_OPS: u32 = 65536;
     /// Largest crossbar + ADC read latency in cycles.
-    pub const MAX_XBAR_LATENCY: u32 = 16;
+    pub(crate) const MAX_XBAR_LATENCY: u32 = 16;
     /// Largest accumulator width (the golden model computes in i128).
-    pub const MAX_ACC_BITS: u32 = 127;
+    pub(crate) const MAX_ACC_BITS: u32 = 127;
 }
 
 impl TileConfig {
@@ -579,7 +579,7 @@ impl TileConfig {
     }
 
     /// A warning to print for this config, if any (lossy ADC).
-    pub fn warning(&self) -> Option<String> {
+    pub(crate) fn warning(&self) -> Option<String> {
         if self.derived.adc_lossless {
             None
         } else {
@@ -595,7 +595,7 @@ impl TileConfig {
     }
 
     /// Largest ADC output value 2^R - 1.
-    pub fn adc_max(&self) -> u64 {
+    pub(crate) fn adc_max(&self) -> u64 {
         (1u64 << self.params.adc_bits) - 1
     }
 
@@ -616,7 +616,7 @@ impl TileConfig {
     }
 
     /// The parameters as TOML (round-trips through [`TileParams::from_toml`]).
-    pub fn params_toml(&self) -> String {
+    pub(crate) fn params_toml(&self) -> String {
         toml::to_string(&self.params).expect("params serialize")
     }
 }

@@ -187,7 +187,7 @@ impl Tile {
     }
 
     /// Apply reset for two cycles.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         let zero = BigUint::from(0u32);
         self.poke_bit(port::CLK, false);
         self.poke_bit(port::PROG_VALID, false);
@@ -230,7 +230,7 @@ impl Tile {
     }
 
     /// Load an input vector through the programming port.
-    pub fn load_inputs(&mut self, x: &[u32]) {
+    pub(crate) fn load_inputs(&mut self, x: &[u32]) {
         for w in input_writes(&self.cfg, x) {
             self.write(&w);
         }
@@ -260,7 +260,7 @@ impl Tile {
 
     /// Read every output through the output port (sign-extended). The read
     /// port is registered: set the address, one clock edge, then read.
-    pub fn read_outputs(&mut self) -> Vec<i128> {
+    pub(crate) fn read_outputs(&mut self) -> Vec<i128> {
         let acc_bits = port::OUT_DATA.width.bits(&self.cfg);
         let n = self.cfg.params.outputs;
         let mut y = Vec::with_capacity(n as usize);

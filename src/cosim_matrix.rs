@@ -144,7 +144,7 @@ pub fn matrix() -> Vec<(&'static str, TileParams)> {
 }
 
 /// A config whose accumulator is exactly 32 bits.
-pub fn w32() -> TileParams {
+pub(crate) fn w32() -> TileParams {
     TileParams {
         rows: Some(16),
         cols: Some(16),
@@ -163,7 +163,7 @@ pub fn w32() -> TileParams {
 }
 
 /// A config whose programming data bus is exactly 64 bits.
-pub fn w64() -> TileParams {
+pub(crate) fn w64() -> TileParams {
     TileParams {
         rows: Some(16),
         cols: Some(16),

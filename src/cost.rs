@@ -60,7 +60,7 @@ pub const ISAAC_32NM: Preset = Preset {
 /// NeuroSim 22 nm SAR ADC (DNN+NeuroSim V1.4 SarADC model: about 42 fJ at
 /// 5 b and 78 fJ at 8 b); every other component as in [`ISAAC_32NM`]
 /// (NeuroSim's own array/periphery numbers are not in REFERENCES.md).
-pub const NEUROSIM_22NM: Preset = Preset {
+pub(crate) const NEUROSIM_22NM: Preset = Preset {
     name: "neurosim22",
     source: "ADC: DNN+NeuroSim V1.4 SarADC 22 nm; other components: ISAAC 32 nm (Accelergy isaac.py, PUMA)",
     adc_pj: &[(5, 0.042), (8, 0.078)],
@@ -105,12 +105,12 @@ fn interp(table: &[(u32, f64)], bits: u32) -> f64 {
 
 impl Preset {
     /// Energy of one ADC conversion at `bits` (pJ).
-    pub fn adc_energy(&self, bits: u32) -> f64 {
+    pub(crate) fn adc_energy(&self, bits: u32) -> f64 {
         interp(self.adc_pj, bits)
     }
 
     /// Area of one ADC at `bits` (um^2).
-    pub fn adc_area(&self, bits: u32) -> f64 {
+    pub(crate) fn adc_area(&self, bits: u32) -> f64 {
         interp(self.adc_um2, bits)
     }
 }
@@ -158,7 +158,7 @@ impl Cost {
 
     /// The names of the counts that reached `u64::MAX` (saturated: the true
     /// value does not fit 64 bits), empty if none did.
-    pub fn saturated(&self) -> Vec<&'static str> {
+    pub(crate) fn saturated(&self) -> Vec<&'static str> {
         [
             ("crossbars", self.crossbars),
             ("tiles", self.tiles),
@@ -203,7 +203,7 @@ pub struct LayerStats {
 
 impl LayerStats {
     /// Count one tile program.
-    pub fn add_tile(&mut self, cfg: &TileConfig, prog: &TileProgram) {
+    pub(crate) fn add_tile(&mut self, cfg: &TileConfig, prog: &TileProgram) {
         self.tiles += 1;
         self.xbars += prog.xbars.len() as u64;
         for xb in &prog.xbars {
@@ -218,7 +218,7 @@ impl LayerStats {
     }
 
     /// The stats of two disjoint parts of a layer (tiles run concurrently).
-    pub fn merge(self, o: LayerStats) -> LayerStats {
+    pub(crate) fn merge(self, o: LayerStats) -> LayerStats {
         LayerStats {
             tiles: self.tiles + o.tiles,
             xbars: self.xbars + o.xbars,
@@ -280,7 +280,7 @@ pub fn layer_cost(cfg: &TileConfig, lp: &LayerProgram, vectors: u64, preset: &Pr
 /// throughput per crossbar, `(cycles_base x crossbars_base) / (cycles_x x
 /// crossbars_x)`. It is the throughput ratio when both mappings are given the
 /// same number of crossbars and replicate their weights to fill it.
-pub fn speedup_equal_budget(base: &Cost, x: &Cost) -> f64 {
+pub(crate) fn speedup_equal_budget(base: &Cost, x: &Cost) -> f64 {
     let b = base.cycles as f64 * base.crossbars as f64;
     let s = x.cycles as f64 * x.crossbars as f64;
     if s == 0.0 { f64::INFINITY } else { b / s }
@@ -311,12 +311,12 @@ pub struct TilePeak {
 
 impl TilePeak {
     /// Total power (mW).
-    pub fn power_mw(&self) -> f64 {
+    pub(crate) fn power_mw(&self) -> f64 {
         self.crossbar_mw + self.adc_mw + self.dac_mw + self.shift_add_mw
     }
 
     /// Total area (um^2).
-    pub fn area_um2(&self) -> f64 {
+    pub(crate) fn area_um2(&self) -> f64 {
         self.crossbar_um2 + self.adc_um2 + self.dac_um2 + self.shift_add_um2
     }
 }
@@ -327,7 +327,12 @@ impl TilePeak {
 /// are exactly those of [`layer_cost`] (an OU op of m x g cells, g
 /// conversions, m drives), so `power x time` at full activity equals
 /// `layer_cost`'s energy of the same ops.
-pub fn tile_peak(cfg: &TileConfig, preset: &Preset, cycle_ns: f64, adcs_per_xbar: u32) -> TilePeak {
+pub(crate) fn tile_peak(
+    cfg: &TileConfig,
+    preset: &Preset,
+    cycle_ns: f64,
+    adcs_per_xbar: u32,
+) -> TilePeak {
     let p = &cfg.params;
     let n = p.xbars as f64;
     // pJ per ns = mW.

@@ -35,13 +35,13 @@ pub mod region {
 
     /// Crossbar cells: offset = {xbar, row} (row in the low `row_idx_bits`);
     /// data = one row, cell c at bits [cC, cC+C).
-    pub const CELLS: u64 = 0;
+    pub(crate) const CELLS: u64 = 0;
     /// Op words: offset = {xbar, k} (k in the low `op_idx_bits`).
-    pub const OPS: u64 = 1;
+    pub(crate) const OPS: u64 = 1;
     /// Op counts: offset = xbar.
-    pub const COUNTS: u64 = 2;
+    pub(crate) const COUNTS: u64 = 2;
     /// Inputs: offset = word w; input w*IPW + i at bits [iA, iA+A).
-    pub const INPUTS: u64 = 3;
+    pub(crate) const INPUTS: u64 = 3;
 
     /// Every region, in code order.
     pub const ALL: [Region; 4] = [
@@ -185,37 +185,37 @@ pub mod port {
     }
 
     /// Clock.
-    pub const CLK: Port = port("clk_i", Dir::In, Width::Bit);
+    pub(crate) const CLK: Port = port("clk_i", Dir::In, Width::Bit);
     /// Asynchronous active-low reset.
-    pub const RST_N: Port = port("rst_ni", Dir::In, Width::Bit);
+    pub(crate) const RST_N: Port = port("rst_ni", Dir::In, Width::Bit);
     /// Programming handshake: valid.
-    pub const PROG_VALID: Port = Port {
+    pub(crate) const PROG_VALID: Port = Port {
         group: Some("Programming port."),
         ..port("prog_valid_i", Dir::In, Width::Bit)
     };
     /// Programming handshake: ready (only while idle).
-    pub const PROG_READY: Port = port("prog_ready_o", Dir::Out, Width::Bit);
+    pub(crate) const PROG_READY: Port = port("prog_ready_o", Dir::Out, Width::Bit);
     /// Programming address `{region, offset}`.
-    pub const PROG_ADDR: Port = port("prog_addr_i", Dir::In, Width::ProgAddr);
+    pub(crate) const PROG_ADDR: Port = port("prog_addr_i", Dir::In, Width::ProgAddr);
     /// Programming data.
-    pub const PROG_DATA: Port = port("prog_data_i", Dir::In, Width::ProgData);
+    pub(crate) const PROG_DATA: Port = port("prog_data_i", Dir::In, Width::ProgData);
     /// Start one input vector (while idle).
-    pub const START: Port = Port {
+    pub(crate) const START: Port = Port {
         group: Some("Control."),
         ..port("start_i", Dir::In, Width::Bit)
     };
     /// Running.
-    pub const BUSY: Port = port("busy_o", Dir::Out, Width::Bit);
+    pub(crate) const BUSY: Port = port("busy_o", Dir::Out, Width::Bit);
     /// One-cycle pulse when the outputs are ready.
-    pub const DONE: Port = port("done_o", Dir::Out, Width::Bit);
+    pub(crate) const DONE: Port = port("done_o", Dir::Out, Width::Bit);
     /// Output read address.
-    pub const OUT_ADDR: Port = Port {
+    pub(crate) const OUT_ADDR: Port = Port {
         group: Some("Output read port."),
         ..port("out_addr_i", Dir::In, Width::OutIdx)
     };
     /// Output read data (signed; registered: the output `out_addr_i` named
     /// at the previous rising edge).
-    pub const OUT_DATA: Port = port("out_data_o", Dir::Out, Width::Acc);
+    pub(crate) const OUT_DATA: Port = port("out_data_o", Dir::Out, Width::Acc);
 }
 
 /// Every port of the top module, in declaration order.

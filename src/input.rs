@@ -66,7 +66,7 @@ impl InputKind {
     }
 
     /// The default size limit in bytes.
-    pub fn default_limit(self) -> u64 {
+    pub(crate) fn default_limit(self) -> u64 {
         match self {
             InputKind::Config => MIB,
             InputKind::Onnx => 1024 * MIB,
@@ -79,7 +79,7 @@ impl InputKind {
 
     /// The environment variable that overrides the limit (bytes, or with a
     /// `K`, `M` or `G` suffix, powers of 1024).
-    pub fn env_var(self) -> &'static str {
+    pub(crate) fn env_var(self) -> &'static str {
         match self {
             InputKind::Config => "SME_MAX_CONFIG_BYTES",
             InputKind::Onnx => "SME_MAX_ONNX_BYTES",
@@ -122,7 +122,7 @@ impl InputKind {
 
 /// `1234`, `64K`, `512M`, `2G` (powers of 1024, case-insensitive, optional
 /// trailing `B`/`iB`); `None` if malformed, zero or overflowing.
-pub fn parse_size(s: &str) -> Option<u64> {
+pub(crate) fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let s = s
         .strip_suffix("iB")
@@ -144,7 +144,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
 }
 
 /// A byte count for people (`1.0 GiB`, `64 KiB`, `12 bytes`).
-pub fn human(n: u64) -> String {
+pub(crate) fn human(n: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (u, s) in UNITS {
         if n >= s {
@@ -161,7 +161,7 @@ pub fn human(n: u64) -> String {
 
 /// At most 40 characters of `s` on one line (control characters escaped),
 /// with `...` when cut: what error messages quote of offending input.
-pub fn excerpt(s: &str) -> String {
+pub(crate) fn excerpt(s: &str) -> String {
     const MAX: usize = 40;
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -180,7 +180,7 @@ pub fn excerpt(s: &str) -> String {
 
 /// A library error message that may quote input (a TOML or JSON parser's):
 /// at most 8 lines of at most 120 characters each.
-pub fn excerpt_message(msg: &str) -> String {
+pub(crate) fn excerpt_message(msg: &str) -> String {
     const LINE: usize = 120;
     const LINES: usize = 8;
     let mut out: Vec<String> = msg
@@ -266,7 +266,7 @@ fn read_limited(
 }
 
 /// The bytes of the regular file `path`, at most `kind`'s limit.
-pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>> {
     let limit = kind.limit()?;
     let f = open_regular(path, kind, limit)?;
     read_limited(f, path, kind, limit, "holds")
@@ -274,14 +274,15 @@ pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>> {
 
 /// The UTF-8 text of the regular file `path` (at most `kind`'s limit), a
 /// leading byte-order mark stripped.
-pub fn read_text(path: &Path, kind: InputKind) -> Result<String> {
+pub(crate) fn read_text(path: &Path, kind: InputKind) -> Result<String> {
     let bytes = read_bounded(path, kind)?;
     text_of(bytes, path, kind)
 }
 
 /// Like [`read_text`], but a gzip file (detected by its magic bytes) is
 /// decompressed, its text bounded by the same limit.
-pub fn read_text_maybe_gz(path: &Path, kind: InputKind) -> Result<String> {
+#[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
+pub(crate) fn read_text_maybe_gz(path: &Path, kind: InputKind) -> Result<String> {
     let limit = kind.limit()?;
     let raw = read_limited(open_regular(path, kind, limit)?, path, kind, limit, "holds")?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
@@ -293,7 +294,13 @@ pub fn read_text_maybe_gz(path: &Path, kind: InputKind) -> Result<String> {
 }
 
 /// Decompresses gzip `raw` (all members) into at most `limit` bytes.
-pub fn gunzip_bounded(raw: &[u8], path: &Path, kind: InputKind, limit: u64) -> Result<Vec<u8>> {
+#[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
+pub(crate) fn gunzip_bounded(
+    raw: &[u8],
+    path: &Path,
+    kind: InputKind,
+    limit: u64,
+) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     flate2::read::MultiGzDecoder::new(raw)
         .take(limit.saturating_add(1))
@@ -329,7 +336,7 @@ fn text_of(bytes: Vec<u8>, path: &Path, kind: InputKind) -> Result<String> {
 }
 
 /// Strips a leading UTF-8 byte-order mark from text given in memory.
-pub fn strip_bom(text: &str) -> &str {
+pub(crate) fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 

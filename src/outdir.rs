@@ -73,7 +73,7 @@ pub fn write_all(dir: &Path, files: &[(String, String)], force: bool) -> Result<
 }
 
 /// Write one file atomically: to a temporary name beside it, then rename.
-pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -54,11 +54,6 @@ impl Crossbar {
     pub fn cell(&self, cfg: &TileConfig, row: u32, col: u32) -> u8 {
         self.cells[(row * cfg.params.cols + col) as usize]
     }
-
-    /// Whether any cell is non-zero.
-    pub fn is_used(&self) -> bool {
-        !self.ops.is_empty() || self.cells.iter().any(|&c| c != 0)
-    }
 }
 
 /// What one tile holds and executes: at most N crossbars (missing ones are
@@ -209,15 +204,10 @@ impl TileProgram {
             .max()
             .unwrap_or(0)
     }
-
-    /// Crossbars holding any non-zero cell or op.
-    pub fn used_xbars(&self) -> u32 {
-        self.xbars.iter().filter(|x| x.is_used()).count() as u32
-    }
 }
 
 /// Encode one op into its op word (layout in [`crate::config::OpLayout`]).
-pub fn encode_op(cfg: &TileConfig, op: &Op) -> BigUint {
+pub(crate) fn encode_op(cfg: &TileConfig, op: &Op) -> BigUint {
     let l = &cfg.derived.op_layout;
     let d = &cfg.derived;
     let mut w = BigUint::from(0u32);
@@ -256,13 +246,13 @@ pub struct Write {
 }
 
 /// Programming-port address of `offset` in `region`.
-pub fn prog_addr(cfg: &TileConfig, region: u64, offset: u64) -> u64 {
+pub(crate) fn prog_addr(cfg: &TileConfig, region: u64, offset: u64) -> u64 {
     (region << cfg.derived.prog_offset_bits) | offset
 }
 
 /// The writes that load a (validated) program: every crossbar's rows (all
 /// N crossbars; missing ones are written as zero), op words and op counts.
-pub fn program_writes(cfg: &TileConfig, prog: &TileProgram) -> Vec<Write> {
+pub(crate) fn program_writes(cfg: &TileConfig, prog: &TileProgram) -> Vec<Write> {
     let p = &cfg.params;
     let mut out = Vec::new();
     for j in 0..p.xbars {
@@ -306,7 +296,7 @@ pub fn program_writes(cfg: &TileConfig, prog: &TileProgram) -> Vec<Write> {
 }
 
 /// The writes that load one input vector (missing entries are zero).
-pub fn input_writes(cfg: &TileConfig, x: &[u32]) -> Vec<Write> {
+pub(crate) fn input_writes(cfg: &TileConfig, x: &[u32]) -> Vec<Write> {
     let p = &cfg.params;
     let d = &cfg.derived;
     (0..d.input_words)
@@ -446,14 +436,6 @@ impl LayerProgram {
             }
         }
         Ok(())
-    }
-
-    /// Physical crossbars used (holding any non-zero cell or op).
-    pub fn used_xbars(&self) -> u64 {
-        self.tiles
-            .iter()
-            .map(|t| t.program.used_xbars() as u64)
-            .sum()
     }
 
     /// The tile-local input vector of tile `t` for the layer input `x`.

@@ -25,12 +25,12 @@ use crate::weights::{ACT_BITS, IntLayer, WeightsFile};
 use anyhow::{Result, bail};
 
 /// Largest activation value.
-pub const ACT_MAX: i64 = (1 << ACT_BITS) - 1;
+pub(crate) const ACT_MAX: i64 = (1 << ACT_BITS) - 1;
 
 /// Checks that `f` is a whole integer network: every layer has `requant`,
 /// only the last has `relu: false`, each layer's input size equals the
 /// previous layer's output size. Returns the input size (pixels).
-pub fn check_network(f: &WeightsFile) -> Result<usize> {
+pub(crate) fn check_network(f: &WeightsFile) -> Result<usize> {
     f.validate()?;
     let n = f.layers.len();
     let mut prev_out: Option<usize> = None;
@@ -70,7 +70,7 @@ pub fn check_network(f: &WeightsFile) -> Result<usize> {
 }
 
 /// Output values of a layer (after pooling).
-pub fn output_len(l: &IntLayer) -> usize {
+pub(crate) fn output_len(l: &IntLayer) -> usize {
     match &l.conv {
         Some(c) => {
             let (h, w) = c.pooled_hw();
@@ -81,7 +81,7 @@ pub fn output_len(l: &IntLayer) -> usize {
 }
 
 /// The crossbar input vectors of layer `l` for its input `x` (step 1).
-pub fn layer_vectors(l: &IntLayer, x: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn layer_vectors(l: &IntLayer, x: &[u8]) -> Vec<Vec<u8>> {
     match &l.conv {
         None => vec![x.to_vec()],
         Some(c) => {
@@ -104,7 +104,7 @@ pub fn layer_vectors(l: &IntLayer, x: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The exact integer product `x W` of one vector (step 2).
-pub fn vmm(l: &IntLayer, x: &[u8]) -> Vec<i64> {
+pub(crate) fn vmm(l: &IntLayer, x: &[u8]) -> Vec<i64> {
     let mut acc = vec![0i64; l.cols];
     for (r, &xv) in x.iter().enumerate().take(l.rows) {
         if xv == 0 {
@@ -120,7 +120,7 @@ pub fn vmm(l: &IntLayer, x: &[u8]) -> Vec<i64> {
 
 /// Steps 3 and 4: the layer's output from its accumulators (one per
 /// vector). Hidden layers give `0..=255`; the last gives the logits.
-pub fn finish_layer(l: &IntLayer, acc: &[Vec<i64>]) -> Result<Vec<i64>> {
+pub(crate) fn finish_layer(l: &IntLayer, acc: &[Vec<i64>]) -> Result<Vec<i64>> {
     let Some(r) = &l.requant else {
         bail!("layer `{}` has no `requant`", l.name);
     };
@@ -168,7 +168,7 @@ pub fn finish_layer(l: &IntLayer, acc: &[Vec<i64>]) -> Result<Vec<i64>> {
 }
 
 /// Index of the largest value; the first one on ties.
-pub fn argmax(v: &[i64]) -> usize {
+pub(crate) fn argmax(v: &[i64]) -> usize {
     let mut best = 0;
     for (i, &x) in v.iter().enumerate() {
         if x > v[best] {
@@ -182,7 +182,7 @@ pub fn argmax(v: &[i64]) -> usize {
 /// VMM with `vmm(layer index, layer, vectors) -> accumulators` (one per
 /// vector); returns the logits. Check the file with [`check_network`]
 /// first.
-pub fn forward_with(
+pub(crate) fn forward_with(
     f: &WeightsFile,
     image: &[u8],
     mut vmm_fn: impl FnMut(usize, &IntLayer, &[Vec<u8>]) -> Result<Vec<Vec<i64>>>,
@@ -209,14 +209,15 @@ pub fn forward_with(
 }
 
 /// The integer model: [`forward_with`] with exact [`vmm`]s.
-pub fn forward(f: &WeightsFile, image: &[u8]) -> Result<Vec<i64>> {
+pub(crate) fn forward(f: &WeightsFile, image: &[u8]) -> Result<Vec<i64>> {
     forward_with(f, image, |_, l, vecs| {
         Ok(vecs.iter().map(|v| vmm(l, v)).collect())
     })
 }
 
 /// The integer model's class of one image.
-pub fn classify(f: &WeightsFile, image: &[u8]) -> Result<usize> {
+#[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
+pub(crate) fn classify(f: &WeightsFile, image: &[u8]) -> Result<usize> {
     Ok(argmax(&forward(f, image)?))
 }
 

@@ -16,9 +16,9 @@ use anyhow::{Result, bail};
 use std::fmt::Write as _;
 
 /// First line of a STIM file.
-pub const STIM_HEADER: &str = "sme-stim 1";
+pub(crate) const STIM_HEADER: &str = "sme-stim 1";
 /// First line of a results file.
-pub const RESULTS_HEADER: &str = "sme-out 1";
+pub(crate) const RESULTS_HEADER: &str = "sme-out 1";
 
 fn push_writes(s: &mut String, writes: &[Write]) {
     for w in writes {
@@ -27,7 +27,7 @@ fn push_writes(s: &mut String, writes: &[Write]) {
 }
 
 /// A STIM file that loads `prog` through the programming port.
-pub fn program_stim(cfg: &TileConfig, prog: &TileProgram, comment: &str) -> String {
+pub(crate) fn program_stim(cfg: &TileConfig, prog: &TileProgram, comment: &str) -> String {
     let mut s = format!("{STIM_HEADER}\n# {comment}\n# program: cells, ops, op counts\n");
     push_writes(&mut s, &program_writes(cfg, prog));
     s
@@ -35,7 +35,13 @@ pub fn program_stim(cfg: &TileConfig, prog: &TileProgram, comment: &str) -> Stri
 
 /// A STIM file that runs `xs` one after another: for each vector, write the
 /// inputs, `R`, `O`; `idle[i]` idle cycles (if given) before vector i.
-pub fn vectors_stim(cfg: &TileConfig, xs: &[Vec<u32>], idle: &[u32], comment: &str) -> String {
+#[cfg(test)]
+pub(crate) fn vectors_stim(
+    cfg: &TileConfig,
+    xs: &[Vec<u32>],
+    idle: &[u32],
+    comment: &str,
+) -> String {
     let mut s = format!("{STIM_HEADER}\n# {comment}\n");
     for (i, x) in xs.iter().enumerate() {
         s.push_str(&vector_stim(cfg, i, x, idle.get(i).copied().unwrap_or(0)));
@@ -45,7 +51,7 @@ pub fn vectors_stim(cfg: &TileConfig, xs: &[Vec<u32>], idle: &[u32], comment: &s
 
 /// The lines of [`vectors_stim`] for its vector `i`, `x`, after `idle` idle
 /// cycles (for writing a long vector file piece by piece).
-pub fn vector_stim(cfg: &TileConfig, i: usize, x: &[u32], idle: u32) -> String {
+pub(crate) fn vector_stim(cfg: &TileConfig, i: usize, x: &[u32], idle: u32) -> String {
     let mut s = format!("# vector {i}\n");
     if idle > 0 {
         let _ = writeln!(s, "I {idle}");
@@ -65,7 +71,8 @@ pub struct Run {
 }
 
 /// Results text for `runs` (what a correct testbench prints).
-pub fn results_text(runs: &[Run]) -> String {
+#[cfg(test)]
+pub(crate) fn results_text(runs: &[Run]) -> String {
     let mut s = format!("{RESULTS_HEADER}\n");
     for r in runs {
         s.push_str(&run_text(r));
@@ -74,7 +81,7 @@ pub fn results_text(runs: &[Run]) -> String {
 }
 
 /// The `cycles` and `out` lines of one run in [`results_text`].
-pub fn run_text(r: &Run) -> String {
+pub(crate) fn run_text(r: &Run) -> String {
     let mut s = format!("cycles {}\nout", r.cycles);
     for y in &r.outputs {
         let _ = write!(s, " {y}");
@@ -84,7 +91,7 @@ pub fn run_text(r: &Run) -> String {
 }
 
 /// Parses results text; each `cycles` line must be followed by an `out` line.
-pub fn parse_results(text: &str) -> Result<Vec<Run>> {
+pub(crate) fn parse_results(text: &str) -> Result<Vec<Run>> {
     let mut lines = text
         .lines()
         .enumerate()

@@ -23,11 +23,11 @@ pub const FORMAT: &str = "sme-weights";
 pub const VERSION: u32 = 1;
 /// The version written when a layer has `conv` or `requant`; readers
 /// accept 1 and 2.
-pub const VERSION_NETWORK: u32 = 2;
+pub(crate) const VERSION_NETWORK: u32 = 2;
 /// Largest conv input (`in_h x in_w x in_c` values).
-pub const MAX_CONV_INPUT: usize = 1 << 28;
+pub(crate) const MAX_CONV_INPUT: usize = 1 << 28;
 /// Activation bits (unsigned) of a requantized layer's output.
-pub const ACT_BITS: u32 = 8;
+pub(crate) const ACT_BITS: u32 = 8;
 
 /// Convolution geometry of a layer (version 2).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,11 +49,11 @@ pub struct ConvInfo {
 
 impl ConvInfo {
     /// Output height and width of the convolution (before pooling).
-    pub fn out_hw(&self) -> (usize, usize) {
+    pub(crate) fn out_hw(&self) -> (usize, usize) {
         (self.in_h + 1 - self.kernel, self.in_w + 1 - self.kernel)
     }
     /// Output height and width after pooling.
-    pub fn pooled_hw(&self) -> (usize, usize) {
+    pub(crate) fn pooled_hw(&self) -> (usize, usize) {
         let (h, w) = self.out_hw();
         (h / self.pool, w / self.pool)
     }
@@ -73,11 +73,11 @@ pub struct Requant {
     pub relu: bool,
 }
 /// Largest rows or cols of a layer (so `rows x cols` cannot overflow).
-pub const MAX_DIM: usize = 1 << 24;
+pub(crate) const MAX_DIM: usize = 1 << 24;
 /// Most layers in a file.
-pub const MAX_LAYERS: usize = 4096;
+pub(crate) const MAX_LAYERS: usize = 4096;
 /// Longest network or layer name (characters).
-pub const MAX_NAME: usize = 256;
+pub(crate) const MAX_NAME: usize = 256;
 
 /// One integer fully connected layer.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -388,7 +388,7 @@ impl WeightsFile {
     }
 
     /// Parses and validates JSON text (a leading byte-order mark is skipped).
-    pub fn from_json(text: &str) -> Result<Self> {
+    pub(crate) fn from_json(text: &str) -> Result<Self> {
         let text = crate::input::strip_bom(text);
         let f: WeightsFile = serde_json::from_str(text).map_err(|e| {
             anyhow::anyhow!(
@@ -407,7 +407,7 @@ impl WeightsFile {
     }
 
     /// The file's JSON text (validated first).
-    pub fn to_json(&self) -> Result<String> {
+    pub(crate) fn to_json(&self) -> Result<String> {
         self.validate()?;
         Ok(serde_json::to_string(self)? + "\n")
     }
@@ -419,7 +419,7 @@ impl WeightsFile {
     }
 
     /// Checks that every weight fits the tile's weight bits.
-    pub fn check_fits(&self, cfg: &crate::config::TileConfig) -> Result<()> {
+    pub(crate) fn check_fits(&self, cfg: &crate::config::TileConfig) -> Result<()> {
         let max = cfg.max_weight();
         for l in &self.layers {
             if let Some(w) = l.weights.iter().find(|w| (w.unsigned_abs() as i64) > max) {

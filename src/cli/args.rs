@@ -81,7 +81,7 @@ pub struct PatternArgs {
 
 impl PatternArgs {
     /// The pattern for `cfg`; errors name the flag and the valid range.
-    pub fn resolve(&self, cfg: &TileConfig) -> Result<Pattern> {
+    pub(crate) fn resolve(&self, cfg: &TileConfig) -> Result<Pattern> {
         if self.k == 0 || self.k > cfg.derived.mag_bits {
             bail!(
                 "--k {} is out of range: valid 1..={} (magnitude bits)",
@@ -97,13 +97,13 @@ impl PatternArgs {
     }
 
     /// Whether both flags are at their defaults.
-    pub fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         self.pattern == PatternKind::Khot && self.k == 2
     }
 }
 
 /// Parse `AxBxC...` positive dimensions (`what` names the flag in errors).
-pub fn parse_dims(s: &str, what: &str, example: &str) -> Result<Vec<usize>> {
+pub(crate) fn parse_dims(s: &str, what: &str, example: &str) -> Result<Vec<usize>> {
     let dims: Option<Vec<usize>> = s
         .split(['x', 'X'])
         .map(|d| d.trim().parse().ok().filter(|&v: &usize| v > 0))

@@ -78,12 +78,12 @@ pub struct CompressArgs {
 /// Most epochs of each stage (`--epochs`, `--admm-epochs`,
 /// `--finetune-epochs`; docs/limits.md).
 #[cfg_attr(not(feature = "train"), allow(dead_code))]
-pub const MAX_EPOCHS: usize = 1000;
+pub(crate) const MAX_EPOCHS: usize = 1000;
 
 /// Checks the epoch flags: each stage at most [`MAX_EPOCHS`], float and
 /// ADMM at least 1.
 #[cfg_attr(not(feature = "train"), allow(dead_code))]
-pub fn check_epochs(epochs: usize, admm: usize, finetune: usize) -> Result<()> {
+pub(crate) fn check_epochs(epochs: usize, admm: usize, finetune: usize) -> Result<()> {
     for (flag, v, min) in [
         ("--epochs", epochs, 1),
         ("--admm-epochs", admm, 1),

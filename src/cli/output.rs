@@ -147,7 +147,7 @@ impl Outputs {
     /// Check the output of `flag` now, before any work: its directory
     /// exists, it is missing or a regular file, and it is no input and no
     /// other output.
-    pub fn claim(&mut self, flag: &str, path: Option<&Path>) -> Result<Option<Target>> {
+    pub(crate) fn claim(&mut self, flag: &str, path: Option<&Path>) -> Result<Option<Target>> {
         let Some(path) = path else {
             return Ok(None);
         };
@@ -200,7 +200,7 @@ impl Outputs {
     /// missing or an empty directory (not a link), and it is no input, holds
     /// no input and is no other output nor holds one. Returns its canonical
     /// path; fill it through [`Staged::dir`].
-    pub fn claim_dir(&mut self, flag: &str, path: Option<&Path>) -> Result<Option<PathBuf>> {
+    pub(crate) fn claim_dir(&mut self, flag: &str, path: Option<&Path>) -> Result<Option<PathBuf>> {
         let Some(path) = path else {
             return Ok(None);
         };
@@ -253,19 +253,19 @@ impl Outputs {
 
     /// Whether an output goes to standard output (then human-readable
     /// reports belong on standard error).
-    pub fn uses_stdout(&self) -> bool {
+    pub(crate) fn uses_stdout(&self) -> bool {
         self.claimed.iter().any(|(_, t)| *t == Target::Stdout)
     }
 
     /// Write every `(target, text)`: files to temporary names first, then
     /// all renamed; standard output last. On an error nothing is renamed.
-    pub fn commit(files: Vec<(Target, String)>) -> Result<()> {
+    pub(crate) fn commit(files: Vec<(Target, String)>) -> Result<()> {
         Outputs::commit_with(files, Vec::new())
     }
 
     /// [`Outputs::commit`] with outputs already written under temporary
     /// names (renamed into place after the text files).
-    pub fn commit_with(files: Vec<(Target, String)>, written: Vec<Staged>) -> Result<()> {
+    pub(crate) fn commit_with(files: Vec<(Target, String)>, written: Vec<Staged>) -> Result<()> {
         let mut staged = Vec::new();
         let mut stdout = Vec::new();
         for (target, text) in files {

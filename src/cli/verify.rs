@@ -362,7 +362,7 @@ fn print_mappers(runs: &[MapperRun], out: &mut dyn std::io::Write) -> std::io::R
 
 /// Run `sme check EXPECTED RESULTS`: compare a testbench results file with
 /// the expected results `sme verify --emit` wrote.
-pub fn run_check(expected: &Path, results: &Path) -> Result<()> {
+pub(crate) fn run_check(expected: &Path, results: &Path) -> Result<()> {
     let read = |p: &Path| -> Result<Vec<Run>> {
         let text = crate::input::read_text(p, crate::input::InputKind::Results)?;
         stim::parse_results(&text).with_context(|| format!("{}", p.display()))

@@ -75,7 +75,7 @@ pub struct PerMapper<T>(pub [T; 3]);
 
 impl<T> PerMapper<T> {
     /// Build from a function of the mapper.
-    pub fn from_fn(mut f: impl FnMut(Mapper) -> T) -> PerMapper<T> {
+    pub(crate) fn from_fn(mut f: impl FnMut(Mapper) -> T) -> PerMapper<T> {
         PerMapper(Mapper::ALL.map(&mut f))
     }
 
@@ -305,7 +305,11 @@ fn finish_bounds(cfg: &TileConfig, w: &WeightMatrix, squeezed_windows: u64) -> B
 impl Bounds {
     /// The bounds of a matrix with `nonzero_cells` non-zero cells whose
     /// squeeze leaves `squeezed_windows` OU windows.
-    pub fn from_counts(cfg: &TileConfig, nonzero_cells: u64, squeezed_windows: u64) -> Bounds {
+    pub(crate) fn from_counts(
+        cfg: &TileConfig,
+        nonzero_cells: u64,
+        squeezed_windows: u64,
+    ) -> Bounds {
         let p = &cfg.params;
         let slots = cfg.derived.row_windows as u64 * cfg.derived.col_windows as u64;
         Bounds {
@@ -318,7 +322,7 @@ impl Bounds {
 
     /// The bounds of a layer made of independently mapped blocks: counts
     /// add, and the crossbar bounds are taken over the sums.
-    pub fn combine(cfg: &TileConfig, parts: &[Bounds]) -> Bounds {
+    pub(crate) fn combine(cfg: &TileConfig, parts: &[Bounds]) -> Bounds {
         Bounds::from_counts(
             cfg,
             parts.iter().map(|b| b.nonzero_cells).sum(),
@@ -717,7 +721,7 @@ pub fn map_matrix(cfg: &TileConfig, w: &WeightMatrix, mapper: Mapper) -> LayerPr
 }
 
 /// [`map_matrix`] with an explicit [`Objective`].
-pub fn map_matrix_with(
+pub(crate) fn map_matrix_with(
     cfg: &TileConfig,
     w: &WeightMatrix,
     mapper: Mapper,
@@ -898,7 +902,7 @@ fn dense_slice_stats(cfg: &TileConfig, s: &Slice) -> LayerStats {
 
 /// The [`LayerStats`] of the dense mapping of a whole matrix (equal to
 /// counting [`map_matrix`]`(.., Mapper::Dense)`).
-pub fn dense_stats(cfg: &TileConfig, w: &WeightMatrix, objective: Objective) -> LayerStats {
+pub(crate) fn dense_stats(cfg: &TileConfig, w: &WeightMatrix, objective: Objective) -> LayerStats {
     slices(cfg, w, false, objective)
         .iter()
         .map(|s| dense_slice_stats(cfg, s))

@@ -399,7 +399,7 @@ fn stack<'a>(
 }
 
 /// Map an already quantized matrix of `layer` and cost it.
-pub fn report_matrix(
+pub(crate) fn report_matrix(
     cfg: &TileConfig,
     layer: &Layer,
     q: &WeightMatrix,
@@ -561,7 +561,7 @@ impl Totals {
 }
 
 /// Definition of the equal-budget speedup, written into every report.
-pub const SPEEDUP_DEFINITION: &str = "(cycles_dense x crossbars_dense) / (cycles_x x crossbars_x): throughput at equal crossbar budget";
+pub(crate) const SPEEDUP_DEFINITION: &str = "(cycles_dense x crossbars_dense) / (cycles_x x crossbars_x): throughput at equal crossbar budget";
 
 /// `sme map`'s report: every layer under the three mappers, and the totals.
 /// Serialized as the `--json` output (schema: `docs/json.md`).

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// Largest magnitude width M the projections accept (lookup tables have
 /// `2^M` entries).
-pub const MAX_PATTERN_MAG_BITS: u32 = 15;
+pub(crate) const MAX_PATTERN_MAG_BITS: u32 = 15;
 
 /// The kind of a bit-sparse pattern, as named on the command line and in
 /// files (`khot`, `group`, `none`).
@@ -163,6 +163,7 @@ fn nearest_int_sub(s: u32, v: u32) -> u32 {
 
 /// Nearest submask of `s` to the real `x` in `[0, 2^31)` (ties: the smaller).
 #[inline]
+#[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
 fn nearest_real_sub(s: u32, x: f64) -> u32 {
     let fl = x as u32; // floor for x >= 0
     let f = floor_sub(s, fl);
@@ -250,6 +251,7 @@ impl KHotTable {
 
     /// Nearest allowed magnitude to the real `x` in `[0, 2^M - 1]`.
     #[inline]
+    #[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
     fn nearest_real(&self, x: f64) -> u32 {
         let fl = x as usize;
         if x == fl as f64 {
@@ -295,7 +297,7 @@ fn with_sign(neg: bool, mag: u32) -> i32 {
 /// allowed in the input and measured against their true value). For [`Pattern::Group`] each window takes the bit set minimizing
 /// its sum of squared errors. Panics unless `mag_bits` is in `1..=15` and a
 /// group window is non-empty.
-pub fn project_int(p: &Pattern, w: &WeightMatrix, mag_bits: u32) -> WeightMatrix {
+pub(crate) fn project_int(p: &Pattern, w: &WeightMatrix, mag_bits: u32) -> WeightMatrix {
     check_bits(mag_bits);
     p.check();
     assert_eq!(
@@ -399,7 +401,8 @@ fn project_int_group(w: &WeightMatrix, k: u32, m: u32, g: u32, mag_bits: u32) ->
 /// squared real errors. `w` is row-major `rows x cols`; `scales` has 1 or
 /// `cols` positive finite entries. NaN weights project to 0. Panics on
 /// malformed input or `mag_bits` outside `1..=15`.
-pub fn project_real(
+#[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
+pub(crate) fn project_real(
     p: &Pattern,
     w: &[f32],
     rows: usize,
@@ -457,6 +460,7 @@ pub fn project_real(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
 fn project_real_group(
     w: &[f32],
     rows: usize,

@@ -9,7 +9,7 @@ use crate::program::WeightMatrix;
 use serde::{Deserialize, Serialize};
 
 /// Largest magnitude width [`quantize`] accepts (magnitudes fit an `i32`).
-pub const MAX_QUANT_MAG_BITS: u32 = 30;
+pub(crate) const MAX_QUANT_MAG_BITS: u32 = 30;
 
 /// Which weights share one scale.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,13 +29,6 @@ pub struct Quantized {
     pub scales: Vec<f32>,
 }
 
-impl Quantized {
-    /// The scale of column `c`.
-    pub fn scale_of(&self, c: usize) -> f32 {
-        scale_of(&self.scales, c)
-    }
-}
-
 /// The scale of column `c` given 1 (per layer) or per-column scales.
 pub(crate) fn scale_of(scales: &[f32], c: usize) -> f32 {
     if scales.len() == 1 {
@@ -46,7 +39,7 @@ pub(crate) fn scale_of(scales: &[f32], c: usize) -> f32 {
 }
 
 /// Largest magnitude `2^M - 1` for `mag_bits` M.
-pub fn max_magnitude(mag_bits: u32) -> u32 {
+pub(crate) fn max_magnitude(mag_bits: u32) -> u32 {
     assert!(mag_bits <= 31, "mag_bits {mag_bits} > 31");
     ((1u64 << mag_bits) - 1) as u32
 }
@@ -59,7 +52,7 @@ pub fn max_magnitude(mag_bits: u32) -> u32 {
 /// rounded half away from zero and clamped to `[-(2^M - 1), 2^M - 1]`.
 /// Inputs must be finite. Panics if `w.len() != rows * cols` or `mag_bits`
 /// is not in `1..=30`.
-pub fn quantize(
+pub(crate) fn quantize(
     w: &[f32],
     rows: usize,
     cols: usize,
@@ -126,7 +119,8 @@ pub fn quantize(
 }
 
 /// Real values `int * scale` of a quantized matrix, row-major.
-pub fn dequantize(q: &Quantized) -> Vec<f32> {
+#[cfg_attr(not(feature = "train"), allow(dead_code))] // used by the `train` feature
+pub(crate) fn dequantize(q: &Quantized) -> Vec<f32> {
     let cols = q.w.cols;
     q.w.data
         .iter()
@@ -138,7 +132,8 @@ pub fn dequantize(q: &Quantized) -> Vec<f32> {
 /// Signal-to-quantization-noise ratio in dB:
 /// `10 log10(sum ref^2 / sum (ref - approx)^2)`; infinite when the error is
 /// zero. Panics if the lengths differ.
-pub fn sqnr_db(reference: &[f32], approx: &[f32]) -> f64 {
+#[cfg(test)]
+pub(crate) fn sqnr_db(reference: &[f32], approx: &[f32]) -> f64 {
     assert_eq!(reference.len(), approx.len(), "sqnr_db: length mismatch");
     let mut sig = 0.0f64;
     let mut err = 0.0f64;
@@ -251,7 +246,7 @@ mod tests {
             prop_assert!(q.w.data.iter().all(|&v| v.abs() <= qmax));
             let d = dequantize(&q);
             for (i, (&x, &y)) in w.iter().zip(&d).enumerate() {
-                let s = q.scale_of(i % c) as f64;
+                let s = scale_of(&q.scales, i % c) as f64;
                 let tol = s / 2.0 * (1.0 + 1e-5) + (x.abs() as f64) * 1e-6;
                 prop_assert!(((x - y) as f64).abs() <= tol, "w {} -> {} scale {}", x, y, s);
             }

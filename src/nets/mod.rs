@@ -17,18 +17,18 @@ use std::path::PathBuf;
 
 /// Most input vectors one layer may see per inference (a 65536 x 65536
 /// output feature map); more is refused at import.
-pub const MAX_VECTORS: usize = 1 << 32;
+pub(crate) const MAX_VECTORS: usize = 1 << 32;
 /// Largest lowered matrix of one layer, `kh * kw * in_ch * out_ch` cells
 /// (grouped layers are lowered block-diagonally, so this counts the zero
 /// blocks too); more is refused at import.
-pub const MAX_LAYER_CELLS: u64 = 1 << 30;
+pub(crate) const MAX_LAYER_CELLS: u64 = 1 << 30;
 /// Most weight layers in a network.
-pub const MAX_LAYERS: usize = 1 << 16;
+pub(crate) const MAX_LAYERS: usize = 1 << 16;
 /// Largest dimension of a network's input shape (`--input-shape` or the
 /// model's declared input).
-pub const MAX_INPUT_DIM: u64 = 1 << 24;
+pub(crate) const MAX_INPUT_DIM: u64 = 1 << 24;
 /// Most elements of a network's input (the product of its shape).
-pub const MAX_INPUT_ELEMENTS: u64 = 1 << 36;
+pub(crate) const MAX_INPUT_ELEMENTS: u64 = 1 << 36;
 
 /// Where a network's float weights come from.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,17 +143,17 @@ impl LoweredMatrix {
 
 impl Layer {
     /// Number of weights, `out_ch * in_ch / groups * kh * kw`.
-    pub fn num_weights(&self) -> usize {
+    pub(crate) fn num_weights(&self) -> usize {
         self.out_ch * (self.in_ch / self.groups) * self.kh * self.kw
     }
 
     /// Fan-in of one output: `kh * kw * in_ch / groups` (the rows of each matrix).
-    pub fn fan_in(&self) -> usize {
+    pub(crate) fn fan_in(&self) -> usize {
         self.kh * self.kw * (self.in_ch / self.groups)
     }
 
     /// Derive the kind of a convolution from its channel counts and groups.
-    pub fn conv_kind(in_ch: usize, groups: usize) -> LayerKind {
+    pub(crate) fn conv_kind(in_ch: usize, groups: usize) -> LayerKind {
         if groups <= 1 {
             LayerKind::Conv
         } else if groups == in_ch {
@@ -174,7 +174,7 @@ impl Layer {
     ///
     /// Panics if `weights` does not hold [`Layer::num_weights`] values (e.g. a
     /// network from [`builtin_shapes`] that was not [`synthesize`]d).
-    pub fn matrices(&self) -> Vec<LoweredMatrix> {
+    pub(crate) fn matrices(&self) -> Vec<LoweredMatrix> {
         assert_eq!(
             self.weights.len(),
             self.num_weights(),
@@ -207,7 +207,7 @@ impl Layer {
 
 /// Checks an input shape against [`MAX_INPUT_DIM`] and [`MAX_INPUT_ELEMENTS`]
 /// (`what` names it in the error).
-pub fn check_input_shape(shape: &[u64], what: &str) -> anyhow::Result<()> {
+pub(crate) fn check_input_shape(shape: &[u64], what: &str) -> anyhow::Result<()> {
     if let Some((i, d)) = shape
         .iter()
         .enumerate()
@@ -239,7 +239,7 @@ impl Network {
     /// [`MAX_VECTORS`], [`MAX_LAYER_CELLS`]) and the consistency of every
     /// layer's shape, so the totals of a report cannot overflow and lowering
     /// cannot exhaust memory. Errors name the layer.
-    pub fn check_limits(&self) -> anyhow::Result<()> {
+    pub(crate) fn check_limits(&self) -> anyhow::Result<()> {
         use anyhow::bail;
         if self.layers.len() > MAX_LAYERS {
             bail!(
@@ -298,21 +298,24 @@ impl Network {
 
     /// Total number of weights over all layers (from the shapes, so it also
     /// works for shape-only networks).
-    pub fn total_weights(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn total_weights(&self) -> usize {
         self.layers
             .iter()
             .fold(0usize, |a, l| a.saturating_add(l.num_weights()))
     }
 
     /// Total input vectors per inference over all layers.
-    pub fn total_vectors(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn total_vectors(&self) -> usize {
         self.layers
             .iter()
             .fold(0usize, |a, l| a.saturating_add(l.vectors))
     }
 
     /// Number of layers of the given kind.
-    pub fn count_kind(&self, kind: LayerKind) -> usize {
+    #[cfg(test)]
+    pub(crate) fn count_kind(&self, kind: LayerKind) -> usize {
         self.layers.iter().filter(|l| l.kind == kind).count()
     }
 }

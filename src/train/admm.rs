@@ -36,7 +36,7 @@ pub struct Constraint {
 
 impl Constraint {
     /// Nearest allowed matrix to `w` (layer 0 or 1).
-    pub fn project_layer(&self, layer: usize, w: &Array2<f32>) -> Array2<f32> {
+    pub(crate) fn project_layer(&self, layer: usize, w: &Array2<f32>) -> Array2<f32> {
         let scales = if layer == 0 {
             &self.scales1
         } else {
@@ -46,7 +46,7 @@ impl Constraint {
     }
 
     /// `mlp` with both weight matrices projected; biases unchanged.
-    pub fn project(&self, mlp: &Mlp) -> Mlp {
+    pub(crate) fn project(&self, mlp: &Mlp) -> Mlp {
         Mlp {
             w1: self.project_layer(0, &mlp.w1),
             b1: mlp.b1.clone(),
@@ -96,7 +96,7 @@ impl Default for AdmmSchedule {
 /// `(x, y)` starting from `start`; returns the final, projected model (both
 /// weight matrices exactly in the constraint set). `progress(stage)` runs
 /// after every epoch, `stage` being `"admm"` or `"finetune"`.
-pub fn admm_finetune(
+pub(crate) fn admm_finetune(
     start: &Mlp,
     c: &Constraint,
     x: &Array2<f32>,
@@ -145,7 +145,7 @@ pub fn admm_finetune(
 
 /// Nearest matrix to `w` whose entries are `scales[c] * n` with `n`
 /// allowed by `pattern` (`mag_bits` magnitude bits).
-pub fn project_matrix(
+pub(crate) fn project_matrix(
     pattern: &Pattern,
     mag_bits: u32,
     scales: &[f32],
@@ -158,7 +158,13 @@ pub fn project_matrix(
 }
 
 /// `g += rho * (w - z + u)`.
-pub fn penalty(g: &mut Array2<f32>, w: &Array2<f32>, z: &Array2<f32>, u: &Array2<f32>, rho: f32) {
+pub(crate) fn penalty(
+    g: &mut Array2<f32>,
+    w: &Array2<f32>,
+    z: &Array2<f32>,
+    u: &Array2<f32>,
+    rho: f32,
+) {
     Zip::from(g)
         .and(w)
         .and(z)

@@ -18,13 +18,13 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 /// The float model's input is `pixel * INPUT_SCALE` (0..=255 -> 0..=1).
-pub const INPUT_SCALE: f32 = 1.0 / 255.0;
+pub(crate) const INPUT_SCALE: f32 = 1.0 / 255.0;
 /// Convolution kernel side.
-pub const KERNEL: usize = 5;
+pub(crate) const KERNEL: usize = 5;
 /// Pooling window and stride.
-pub const POOL: usize = 2;
+pub(crate) const POOL: usize = 2;
 /// Layer names in order.
-pub const LAYER_NAMES: [&str; 4] = ["conv1", "conv2", "fc1", "fc2"];
+pub(crate) const LAYER_NAMES: [&str; 4] = ["conv1", "conv2", "fc1", "fc2"];
 
 /// Channel and unit counts of the LeNet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,27 +52,27 @@ impl Default for LeNetShape {
 
 impl LeNetShape {
     /// conv1 output side (before pooling).
-    pub fn s1(&self) -> usize {
+    pub(crate) fn s1(&self) -> usize {
         self.side - KERNEL + 1
     }
     /// conv2 input side (after pool 1).
-    pub fn p1(&self) -> usize {
+    pub(crate) fn p1(&self) -> usize {
         self.s1() / POOL
     }
     /// conv2 output side.
-    pub fn s2(&self) -> usize {
+    pub(crate) fn s2(&self) -> usize {
         self.p1() - KERNEL + 1
     }
     /// Side after pool 2.
-    pub fn p2(&self) -> usize {
+    pub(crate) fn p2(&self) -> usize {
         self.s2() / POOL
     }
     /// fc1 inputs.
-    pub fn flat(&self) -> usize {
+    pub(crate) fn flat(&self) -> usize {
         self.p2() * self.p2() * self.c2
     }
     /// `(rows, cols)` of the four weight matrices.
-    pub fn dims(&self) -> [(usize, usize); 4] {
+    pub(crate) fn dims(&self) -> [(usize, usize); 4] {
         [
             (KERNEL * KERNEL, self.c1),
             (KERNEL * KERNEL * self.c1, self.c2),
@@ -119,7 +119,7 @@ pub struct Grads {
 /// im2col of an NHWC batch (`n` images `h x w x c`, flat): one row per
 /// output pixel `(image, oy, ox)`, columns `(ky, kx, ci)`; valid padding,
 /// stride 1.
-pub fn im2col<T: Copy + Default>(
+pub(crate) fn im2col<T: Copy + Default>(
     x: &[T],
     n: usize,
     h: usize,
@@ -177,7 +177,7 @@ fn col2im(p: &Array2<f32>, n: usize, h: usize, w: usize, c: usize, k: usize) -> 
 
 /// 2x2 max pooling of an NHWC batch (`n` images `h x w x c`): the pooled
 /// values and, for each, the flat index of its source (first maximum).
-pub fn maxpool<T: Copy + PartialOrd>(
+pub(crate) fn maxpool<T: Copy + PartialOrd>(
     x: &[T],
     n: usize,
     h: usize,
@@ -296,7 +296,7 @@ impl Cnn {
     /// Largest post-ReLU activation of conv1, conv2 and fc1 over `x`, and
     /// the largest logit magnitude (for the activation scales of the
     /// integer model).
-    pub fn activation_max(&self, x: &Array2<f32>) -> [f32; 4] {
+    pub(crate) fn activation_max(&self, x: &Array2<f32>) -> [f32; 4] {
         let mut m = [0f32; 4];
         for chunk in x.axis_chunks_iter(Axis(0), 256) {
             let (z, c) = self.forward(&chunk.to_owned());
@@ -328,7 +328,7 @@ impl Cnn {
     }
 
     /// Mean softmax cross-entropy over the batch and its gradient.
-    pub fn loss_and_grad(&self, x: &Array2<f32>, y: &[u8]) -> (f64, Grads) {
+    pub(crate) fn loss_and_grad(&self, x: &Array2<f32>, y: &[u8]) -> (f64, Grads) {
         let s = self.shape;
         let n = y.len();
         assert_eq!(x.nrows(), n, "loss_and_grad: rows and labels differ");

@@ -13,17 +13,17 @@ use rand::seq::SliceRandom;
 use std::path::Path;
 
 /// Pixels per image.
-pub const PIXELS: usize = 64;
+pub(crate) const PIXELS: usize = 64;
 /// Largest pixel value.
-pub const MAX_PIXEL: u8 = 16;
+pub(crate) const MAX_PIXEL: u8 = 16;
 /// Number of classes.
-pub const CLASSES: usize = 10;
+pub(crate) const CLASSES: usize = 10;
 /// MNIST image side (28 x 28 pixels).
-pub const MNIST_SIDE: usize = 28;
+pub(crate) const MNIST_SIDE: usize = 28;
 /// MNIST pixels per image.
-pub const MNIST_PIXELS: usize = MNIST_SIDE * MNIST_SIDE;
+pub(crate) const MNIST_PIXELS: usize = MNIST_SIDE * MNIST_SIDE;
 /// Largest MNIST pixel value.
-pub const MNIST_MAX_PIXEL: u8 = 255;
+pub(crate) const MNIST_MAX_PIXEL: u8 = 255;
 
 /// Labelled images: `x` is row-major `len x pixels` integer pixels.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,18 +79,18 @@ impl Dataset {
 }
 
 /// Parses digits CSV text (see the module doc). Errors name the 1-based line.
-pub fn parse_digits(text: &str) -> Result<Dataset> {
+pub(crate) fn parse_digits(text: &str) -> Result<Dataset> {
     parse_images(text, PIXELS, MAX_PIXEL)
 }
 
 /// Parses MNIST CSV text: 784 pixels `0..=255` and a label per row.
-pub fn parse_mnist(text: &str) -> Result<Dataset> {
+pub(crate) fn parse_mnist(text: &str) -> Result<Dataset> {
     parse_images(text, MNIST_PIXELS, MNIST_MAX_PIXEL)
 }
 
 /// Parses CSV rows of `pixels` pixels in `0..=max_pixel` and a label.
 /// Errors name the 1-based line.
-pub fn parse_images(text: &str, pixels: usize, max_pixel: u8) -> Result<Dataset> {
+pub(crate) fn parse_images(text: &str, pixels: usize, max_pixel: u8) -> Result<Dataset> {
     let mut d = Dataset {
         pixels,
         ..Dataset::default()
@@ -161,7 +161,7 @@ pub fn load_digits(path: &Path) -> Result<Dataset> {
 
 /// Reads an MNIST file (784 pixels `0..=255` and a label per row), gzip or
 /// plain CSV.
-pub fn load_mnist(path: &Path) -> Result<Dataset> {
+pub(crate) fn load_mnist(path: &Path) -> Result<Dataset> {
     let text = crate::input::read_text_maybe_gz(path, crate::input::InputKind::Data)?;
     parse_mnist(&text).with_context(|| format!("MNIST data {}", path.display()))
 }

@@ -43,11 +43,11 @@ use rand::rngs::StdRng;
 use std::path::PathBuf;
 
 /// Training rows that calibrate the activation scales.
-pub const CALIBRATION_ROWS: usize = 1000;
+pub(crate) const CALIBRATION_ROWS: usize = 1000;
 /// Default MNIST path, relative to the working directory.
-pub const DEFAULT_MNIST: &str = "data/mnist10k.csv.gz";
+pub(crate) const DEFAULT_MNIST: &str = "data/mnist10k.csv.gz";
 /// Requantization multipliers are below this.
-pub const MULT_LIMIT: f64 = 65536.0;
+pub(crate) const MULT_LIMIT: f64 = 65536.0;
 
 /// Everything [`compress_lenet`] needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,14 +141,17 @@ pub struct LenetReport {
 }
 
 /// Loads `opts.data` and runs [`compress_lenet_dataset`].
-pub fn compress_lenet(opts: &LenetOptions, progress: impl FnMut(Progress)) -> Result<LenetReport> {
+pub(crate) fn compress_lenet(
+    opts: &LenetOptions,
+    progress: impl FnMut(Progress),
+) -> Result<LenetReport> {
     opts.validate()?;
     let d = data::load_mnist(&opts.data)?;
     compress_lenet_dataset(opts, &d, progress)
 }
 
 /// The whole pipeline (module doc) on an in-memory MNIST data set.
-pub fn compress_lenet_dataset(
+pub(crate) fn compress_lenet_dataset(
     opts: &LenetOptions,
     d: &Dataset,
     mut progress: impl FnMut(Progress),
@@ -326,7 +329,7 @@ fn quant_scales(w: &Array2<f32>) -> Vec<f32> {
 }
 
 /// Accuracy of the integer network on `d`.
-pub fn int_accuracy(f: &WeightsFile, d: &Dataset) -> Result<f64> {
+pub(crate) fn int_accuracy(f: &WeightsFile, d: &Dataset) -> Result<f64> {
     qnet::check_network(f)?;
     let mut hits = 0;
     for i in 0..d.len() {
@@ -344,7 +347,7 @@ pub fn int_accuracy(f: &WeightsFile, d: &Dataset) -> Result<f64> {
 /// The integer network (weights file version 2) of `net`, whose weights
 /// are multiples of `scales` (module doc, step 4). `calib` are float model
 /// inputs for the activation scales.
-pub fn export(
+pub(crate) fn export(
     net: &Cnn,
     scales: &[Vec<f32>],
     calib: &Array2<f32>,
@@ -484,7 +487,7 @@ pub struct LenetSummary {
 
 impl LenetReport {
     /// The report of a run with `opts` that took `seconds`.
-    pub fn summary(&self, opts: &LenetOptions, seconds: f64) -> LenetSummary {
+    pub(crate) fn summary(&self, opts: &LenetOptions, seconds: f64) -> LenetSummary {
         let (k, window) = match opts.pattern {
             Pattern::KHot { k } => (k, None),
             Pattern::Group { k, m, g } => (k, Some([m, g])),

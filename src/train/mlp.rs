@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 /// The float model's input is `pixel * INPUT_SCALE` (pixels 0..=16 -> 0..=1).
-pub const INPUT_SCALE: f32 = 1.0 / 16.0;
+pub(crate) const INPUT_SCALE: f32 = 1.0 / 16.0;
 
 /// Model inputs for `d`: `len x PIXELS`, pixels times [`INPUT_SCALE`].
 pub fn inputs(d: &Dataset) -> Array2<f32> {
@@ -91,7 +91,7 @@ impl Mlp {
     }
 
     /// Mean softmax cross-entropy over the batch and its gradient.
-    pub fn loss_and_grad(&self, x: &Array2<f32>, y: &[u8]) -> (f64, Grads) {
+    pub(crate) fn loss_and_grad(&self, x: &Array2<f32>, y: &[u8]) -> (f64, Grads) {
         let n = y.len();
         assert_eq!(
             x.nrows(),
@@ -141,7 +141,7 @@ fn relu(v: f32) -> f32 {
 }
 
 /// Index of the largest value; the first one on ties.
-pub fn argmax(v: &[f32]) -> usize {
+pub(crate) fn argmax(v: &[f32]) -> usize {
     let mut best = 0;
     for (i, &x) in v.iter().enumerate() {
         if x > v[best] {
@@ -227,7 +227,7 @@ impl Adam {
 
 /// Minibatches of one epoch: the rows `0..n` shuffled with `rng`, cut into
 /// chunks of `batch` (the last one may be smaller).
-pub fn batches(n: usize, batch: usize, rng: &mut StdRng) -> Vec<Vec<usize>> {
+pub(crate) fn batches(n: usize, batch: usize, rng: &mut StdRng) -> Vec<Vec<usize>> {
     use rand::seq::SliceRandom;
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(rng);
@@ -235,7 +235,7 @@ pub fn batches(n: usize, batch: usize, rng: &mut StdRng) -> Vec<Vec<usize>> {
 }
 
 /// Rows `idx` of `x` and the matching labels.
-pub fn gather(x: &Array2<f32>, y: &[u8], idx: &[usize]) -> (Array2<f32>, Vec<u8>) {
+pub(crate) fn gather(x: &Array2<f32>, y: &[u8], idx: &[usize]) -> (Array2<f32>, Vec<u8>) {
     (x.select(Axis(0), idx), idx.iter().map(|&i| y[i]).collect())
 }
 

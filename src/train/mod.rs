@@ -47,19 +47,19 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// Weight bits Q including the sign.
-pub const WEIGHT_BITS: u32 = 8;
+pub(crate) const WEIGHT_BITS: u32 = 8;
 /// Magnitude bits M = Q - 1.
-pub const MAG_BITS: u32 = WEIGHT_BITS - 1;
+pub(crate) const MAG_BITS: u32 = WEIGHT_BITS - 1;
 /// Group pattern window rows (the default OU rows).
-pub const GROUP_M: u32 = 16;
+pub(crate) const GROUP_M: u32 = 16;
 /// Group pattern window columns (the default OU columns).
-pub const GROUP_G: u32 = 8;
+pub(crate) const GROUP_G: u32 = 8;
 /// Share of each class held out for testing.
 pub const TEST_FRACTION: f64 = 0.2;
 /// Default seed of the train/test split.
 pub const DEFAULT_SPLIT_SEED: u64 = 2024;
 /// Default data path, relative to the working directory.
-pub const DEFAULT_DATA: &str = "data/digits.csv.gz";
+pub(crate) const DEFAULT_DATA: &str = "data/digits.csv.gz";
 
 /// Everything [`compress`] needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -191,7 +191,7 @@ pub fn compress(opts: &CompressOptions, progress: impl FnMut(Progress)) -> Resul
 }
 
 /// The whole pipeline (see the module doc) on an in-memory data set.
-pub fn compress_dataset(
+pub(crate) fn compress_dataset(
     opts: &CompressOptions,
     d: &Dataset,
     mut progress: impl FnMut(Progress),
@@ -386,7 +386,7 @@ pub fn layer_int(l: &IntLayer, x: &[u8]) -> Vec<i64> {
 /// `scales[c]`, plus the bias, then ReLU; layer 2 multiplies those float
 /// activations with `W_int * scale` plus the bias; the prediction is the
 /// arg-max (first on ties).
-pub fn int_model_accuracy(f: &WeightsFile, d: &Dataset) -> Result<f64> {
+pub(crate) fn int_model_accuracy(f: &WeightsFile, d: &Dataset) -> Result<f64> {
     f.validate()?;
     let (l1, l2) = (f.layer("fc1")?, f.layer("fc2")?);
     if l1.rows != PIXELS || l2.rows != l1.cols || l2.cols != CLASSES {
@@ -513,7 +513,7 @@ pub struct CompressSummary {
 
 impl CompressReport {
     /// The report of a run with `opts` that took `seconds`.
-    pub fn summary(&self, opts: &CompressOptions, seconds: f64) -> CompressSummary {
+    pub(crate) fn summary(&self, opts: &CompressOptions, seconds: f64) -> CompressSummary {
         let (k, window) = match opts.pattern {
             Pattern::KHot { k } => (k, None),
             Pattern::Group { k, m, g } => (k, Some([m, g])),

@@ -10,23 +10,23 @@ use std::time::Duration;
 
 /// Most `--vectors` (random vectors per program or layer), and most vectors
 /// in an `--input-file`.
-pub const MAX_VECTORS: usize = 100_000;
+pub(crate) const MAX_VECTORS: usize = 100_000;
 /// Most `--programs`.
-pub const MAX_PROGRAMS: usize = 10_000;
+pub(crate) const MAX_PROGRAMS: usize = 10_000;
 /// Most tile-vector runs (every vector of every tile of every mapping, or
 /// of every random program).
-pub const MAX_RUNS: u64 = 2_000_000;
+pub(crate) const MAX_RUNS: u64 = 2_000_000;
 /// Most simulated clock cycles (programming writes, idle cycles, input
 /// writes and runs).
-pub const MAX_CYCLES: u64 = 2_000_000_000;
+pub(crate) const MAX_CYCLES: u64 = 2_000_000_000;
 /// Most simulated clock cycles with `--trace` (a VCD grows with every
 /// cycle: about 1 KB per cycle on small tiles).
-pub const MAX_TRACE_CYCLES: u64 = 2_000_000;
+pub(crate) const MAX_TRACE_CYCLES: u64 = 2_000_000;
 /// Most input and output values held in memory at once (layer vectors,
 /// layer outputs per mapping, random vectors): 64 Mi values.
-pub const MAX_HELD_VALUES: u64 = 64 << 20;
+pub(crate) const MAX_HELD_VALUES: u64 = 64 << 20;
 /// Range of `--timeout-scale`.
-pub const TIMEOUT_SCALE: std::ops::RangeInclusive<f64> = 0.1..=100.0;
+pub(crate) const TIMEOUT_SCALE: std::ops::RangeInclusive<f64> = 0.1..=100.0;
 
 /// Checks `--programs` and `--vectors`.
 pub(crate) fn check_counts(programs: usize, vectors: usize) -> Result<()> {
@@ -130,7 +130,7 @@ impl Timeouts {
     }
 
     /// `verilator --version`.
-    pub fn probe(&self) -> Duration {
+    pub(crate) fn probe(&self) -> Duration {
         self.scaled(60.0)
     }
 

@@ -93,7 +93,7 @@ pub struct Plan {
 /// Plan a verification: build the stimulus units (programs, vectors, idle
 /// cycles; golden results are computed while the RTL's stream in). Refuses
 /// work beyond the [`limits`] before generating it.
-pub fn plan(cfg: &TileConfig, req: &VerifyRequest) -> Result<Plan> {
+pub(crate) fn plan(cfg: &TileConfig, req: &VerifyRequest) -> Result<Plan> {
     let plan = match req {
         &VerifyRequest::Random {
             programs,

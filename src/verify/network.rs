@@ -26,7 +26,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 /// Images per testbench batch.
-pub const BATCH: usize = 50;
+pub(crate) const BATCH: usize = 50;
 
 /// What [`infer`] runs.
 #[derive(Clone, Debug)]
