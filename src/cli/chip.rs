@@ -90,11 +90,7 @@ pub fn run(a: &ChipArgs) -> Result<()> {
     };
     let rep = map_network(&cfg, input, &req, &Bar::new("layers"));
     let r = chip::report(&cfg, &rep, a.preset.preset(), preset, a.chip, &a.also)?;
-    if outputs.uses_stdout() {
-        print_report(&r, &mut std::io::stderr().lock())?;
-    } else {
-        print_report(&r, &mut std::io::stdout().lock())?;
-    }
+    print_report(&r, &mut outputs.human())?;
     let mut files = Vec::new();
     if let Some(t) = json {
         files.push((t, serde_json::to_string_pretty(&r)? + "\n"));

@@ -99,6 +99,35 @@ pub(crate) fn check_epochs(epochs: usize, admm: usize, finetune: usize) -> Resul
     Ok(())
 }
 
+/// The test-accuracy table of a compress run, one row per stage.
+#[cfg(feature = "train")]
+fn accuracy_table(
+    out: &mut dyn std::io::Write,
+    a: &crate::train::Accuracy,
+    z: &crate::train::ZeroBits,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  {:<10} {:>9} {:>15}",
+        "stage", "test acc", "zero-bit share"
+    )?;
+    writeln!(
+        out,
+        "  {:<10} {:>8.2}% {:>15}",
+        "float",
+        100.0 * a.float,
+        "-"
+    )?;
+    for (name, acc, zb) in [
+        ("int8", a.int8, z.int8),
+        ("projected", a.projected, z.projected),
+        ("ADMM", a.admm, z.admm),
+    ] {
+        writeln!(out, "  {name:<10} {:>8.2}% {zb:>15.3}", 100.0 * acc)?;
+    }
+    Ok(())
+}
+
 /// Run `sme compress`.
 #[cfg(not(feature = "train"))]
 pub fn run(_: &CompressArgs) -> Result<()> {
@@ -222,12 +251,7 @@ pub fn run(args: &CompressArgs) -> Result<()> {
     let summary = rep.summary(&opts, t0.elapsed().as_secs_f64());
 
     let (a, z) = (rep.accuracy, rep.zero_bit_fraction);
-    // The table goes to standard error when an output takes standard output.
-    let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
+    let mut out = outputs.human();
     writeln!(
         out,
         "sme compress: digits MLP 64-{}-10, {} train / {} test rows (stratified, split seed {}), seed {}, pattern {} k={}{}, epochs float {} / ADMM {} / fine-tune {}, {:.1} s",
@@ -247,39 +271,7 @@ pub fn run(args: &CompressArgs) -> Result<()> {
         opts.admm.finetune_epochs,
         summary.seconds,
     )?;
-    writeln!(
-        out,
-        "  {:<10} {:>9} {:>15}",
-        "stage", "test acc", "zero-bit share"
-    )?;
-    writeln!(
-        out,
-        "  {:<10} {:>8.2}% {:>15}",
-        "float",
-        100.0 * a.float,
-        "-"
-    )?;
-    writeln!(
-        out,
-        "  {:<10} {:>8.2}% {:>15.3}",
-        "int8",
-        100.0 * a.int8,
-        z.int8
-    )?;
-    writeln!(
-        out,
-        "  {:<10} {:>8.2}% {:>15.3}",
-        "projected",
-        100.0 * a.projected,
-        z.projected
-    )?;
-    writeln!(
-        out,
-        "  {:<10} {:>8.2}% {:>15.3}",
-        "ADMM",
-        100.0 * a.admm,
-        z.admm
-    )?;
+    accuracy_table(&mut out, &a, &z)?;
 
     let mut files = Vec::new();
     if let Some(t) = weights_out {
@@ -353,11 +345,7 @@ fn run_lenet(args: &CompressArgs) -> Result<()> {
     let rep = result?;
     let summary = rep.summary(&opts, t0.elapsed().as_secs_f64());
     let (a, z) = (rep.accuracy, rep.zero_bit_fraction);
-    let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
+    let mut out = outputs.human();
     writeln!(
         out,
         "sme compress: MNIST {}, {} train / {} test rows (stratified, split seed {}), seed {}, pattern {} k={}{}, epochs float {} / ADMM {} / fine-tune {}, {:.1} s",
@@ -377,25 +365,7 @@ fn run_lenet(args: &CompressArgs) -> Result<()> {
         opts.admm.finetune_epochs,
         summary.seconds,
     )?;
-    writeln!(
-        out,
-        "  {:<10} {:>9} {:>15}",
-        "stage", "test acc", "zero-bit share"
-    )?;
-    writeln!(
-        out,
-        "  {:<10} {:>8.2}% {:>15}",
-        "float",
-        100.0 * a.float,
-        "-"
-    )?;
-    for (name, acc, zb) in [
-        ("int8", a.int8, z.int8),
-        ("projected", a.projected, z.projected),
-        ("ADMM", a.admm, z.admm),
-    ] {
-        writeln!(out, "  {name:<10} {:>8.2}% {zb:>15.3}", 100.0 * acc)?;
-    }
+    accuracy_table(&mut out, &a, &z)?;
     writeln!(
         out,
         "  (int8, projected, ADMM: the integer network, 8-bit activations; ADMM weights in float: {:.2}%)",

@@ -155,11 +155,7 @@ pub fn run(a: &InferArgs) -> Result<()> {
         seed: a.seed,
         reference,
     };
-    let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
+    let mut out = outputs.human();
     writeln!(
         out,
         "sme infer: {} ({} layers), {} MNIST test images, mapper {}, tile {}",

@@ -147,12 +147,7 @@ pub fn run(a: &MapArgs) -> Result<()> {
             "the bound totals overflow 64 bits: the network is too large to count (limits: docs/limits.md)"
         );
     }
-    // The table goes to standard error when an output takes standard output.
-    if outputs.uses_stdout() {
-        print_report(&rep, &mut std::io::stderr().lock())?;
-    } else {
-        print_report(&rep, &mut std::io::stdout().lock())?;
-    }
+    print_report(&rep, &mut outputs.human())?;
     let mut files = Vec::new();
     if let Some(t) = json {
         files.push((t, serde_json::to_string_pretty(&rep)? + "\n"));

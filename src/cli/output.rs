@@ -257,6 +257,16 @@ impl Outputs {
         self.claimed.iter().any(|(_, t)| *t == Target::Stdout)
     }
 
+    /// Where human-readable reports go: standard error when an output takes
+    /// standard output, standard output otherwise.
+    pub fn human(&self) -> Box<dyn std::io::Write> {
+        if self.uses_stdout() {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(std::io::stdout())
+        }
+    }
+
     /// Write every `(target, text)`: files to temporary names first, then
     /// all renamed; standard output last. On an error nothing is renamed.
     pub(crate) fn commit(files: Vec<(Target, String)>) -> Result<()> {

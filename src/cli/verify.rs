@@ -204,12 +204,7 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
     let plan = verify::plan(&cfg, &req)?;
     plan.check(trace.is_some())?;
     // Human-readable lines go to standard error when an output takes
-    // standard output.
-    let mut out: Box<dyn std::io::Write> = if outputs.uses_stdout() {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
+    let mut out = outputs.human();
     if let Some((pattern, k)) = &plan.file_pattern
         && !a.pattern.is_default()
     {
