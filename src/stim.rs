@@ -169,6 +169,53 @@ impl Comparison {
         )
     }
 
+    /// Notes `detail` (the first ten only).
+    pub(crate) fn note(&mut self, detail: String) {
+        if self.details.len() < 10 {
+            self.details.push(detail);
+        }
+    }
+
+    /// Counts and compares vector `v` of `label`: expected `e`, actual `a`
+    /// (cycles, then outputs; a vector with either wrong is one mismatch).
+    pub(crate) fn check_run(&mut self, label: &str, v: usize, e: &Run, a: &Run) {
+        self.vectors += 1;
+        self.model_cycles += e.cycles;
+        self.rtl_cycles += a.cycles;
+        let mut bad = false;
+        if a.cycles != e.cycles {
+            self.cycle_mismatches += 1;
+            bad = true;
+            self.note(format!(
+                "{label}: vector {v}: rtl cycles {} != model cycles {}",
+                a.cycles, e.cycles
+            ));
+        }
+        if a.outputs != e.outputs {
+            bad = true;
+            let first = (0..e.outputs.len().max(a.outputs.len()))
+                .find(|&o| a.outputs.get(o) != e.outputs.get(o))
+                .unwrap_or(0);
+            self.note(format!(
+                "{label}: vector {v}: output {first} rtl {:?} != golden {:?}",
+                a.outputs.get(first),
+                e.outputs.get(first)
+            ));
+        }
+        if bad {
+            self.mismatches += 1;
+        }
+    }
+
+    /// Counts vector `v` of `label`, expected `e`, for which the RTL gave
+    /// no result: a mismatch.
+    pub(crate) fn missing_run(&mut self, label: &str, v: usize, e: &Run) {
+        self.vectors += 1;
+        self.model_cycles += e.cycles;
+        self.mismatches += 1;
+        self.note(format!("{label}: vector {v}: no result from the RTL"));
+    }
+
     /// Adds another comparison.
     pub fn add(&mut self, o: &Comparison) {
         self.vectors += o.vectors;
@@ -186,62 +233,19 @@ impl Comparison {
 
 /// Compares runs vector by vector; `label` prefixes the details.
 pub fn compare(label: &str, expected: &[Run], actual: &[Run]) -> Comparison {
-    let mut c = Comparison {
-        vectors: expected.len() as u64,
-        ..Default::default()
-    };
-    let note = |c: &mut Comparison, s: String| {
-        if c.details.len() < 10 {
-            c.details.push(format!("{label}: {s}"));
-        }
-    };
+    let mut c = Comparison::default();
     for (i, e) in expected.iter().enumerate() {
-        c.model_cycles += e.cycles;
-        let Some(a) = actual.get(i) else {
-            c.mismatches += 1;
-            note(&mut c, format!("vector {i}: no result from the RTL"));
-            continue;
-        };
-        c.rtl_cycles += a.cycles;
-        let mut bad = false;
-        if a.cycles != e.cycles {
-            c.cycle_mismatches += 1;
-            bad = true;
-            note(
-                &mut c,
-                format!(
-                    "vector {i}: rtl cycles {} != model cycles {}",
-                    a.cycles, e.cycles
-                ),
-            );
-        }
-        if a.outputs != e.outputs {
-            bad = true;
-            let first = (0..e.outputs.len().max(a.outputs.len()))
-                .find(|&o| a.outputs.get(o) != e.outputs.get(o))
-                .unwrap_or(0);
-            note(
-                &mut c,
-                format!(
-                    "vector {i}: output {first} rtl {:?} != golden {:?}",
-                    a.outputs.get(first),
-                    e.outputs.get(first)
-                ),
-            );
-        }
-        if bad {
-            c.mismatches += 1;
+        match actual.get(i) {
+            Some(a) => c.check_run(label, i, e, a),
+            None => c.missing_run(label, i, e),
         }
     }
     if actual.len() > expected.len() {
         c.mismatches += (actual.len() - expected.len()) as u64;
-        note(
-            &mut c,
-            format!(
-                "{} more results than expected",
-                actual.len() - expected.len()
-            ),
-        );
+        c.note(format!(
+            "{label}: {} more results than expected",
+            actual.len() - expected.len()
+        ));
     }
     c
 }

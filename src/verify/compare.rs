@@ -43,49 +43,6 @@ pub struct MapperRun {
     pub layer_outputs: Vec<Vec<i128>>,
 }
 
-/// Notes `detail` (the first ten only).
-fn note(c: &mut Comparison, detail: String) {
-    if c.details.len() < 10 {
-        c.details.push(detail);
-    }
-}
-
-/// Compares vector `v` of the unit `label`: expected `e`, actual `a`.
-fn compare_one(c: &mut Comparison, label: &str, v: usize, e: &Run, a: &Run) {
-    c.vectors += 1;
-    c.model_cycles += e.cycles;
-    c.rtl_cycles += a.cycles;
-    let mut bad = false;
-    if a.cycles != e.cycles {
-        c.cycle_mismatches += 1;
-        bad = true;
-        note(
-            c,
-            format!(
-                "{label}: vector {v}: rtl cycles {} != model cycles {}",
-                a.cycles, e.cycles
-            ),
-        );
-    }
-    if a.outputs != e.outputs {
-        bad = true;
-        let first = (0..e.outputs.len().max(a.outputs.len()))
-            .find(|&o| a.outputs.get(o) != e.outputs.get(o))
-            .unwrap_or(0);
-        note(
-            c,
-            format!(
-                "{label}: vector {v}: output {first} rtl {:?} != golden {:?}",
-                a.outputs.get(first),
-                e.outputs.get(first)
-            ),
-        );
-    }
-    if bad {
-        c.mismatches += 1;
-    }
-}
-
 /// What a testbench run gave: the total comparison, per unit results and
 /// per mapping the layer outputs (per vector, per column).
 pub(crate) type Outcome = (Comparison, Vec<UnitResult>, Vec<Vec<Vec<i128>>>);
@@ -217,7 +174,7 @@ impl<'a> Checker<'a> {
                 .context("writing expected.txt")?;
         }
         let r = &mut self.per_unit[self.unit];
-        compare_one(&mut r.cmp, &u.label, self.v, &e, &a);
+        r.cmp.check_run(&u.label, self.v, &e, &a);
         r.cycles.get_or_insert(a.cycles);
         if let (Some(layer), super::units::Inputs::Layer { mapping, tile }) =
             (self.layer, &u.inputs)
@@ -255,13 +212,7 @@ impl<'a> Checker<'a> {
                     w.write_all(stim::run_text(&e).as_bytes())
                         .context("writing expected.txt")?;
                 }
-                r.cmp.vectors += 1;
-                r.cmp.model_cycles += e.cycles;
-                r.cmp.mismatches += 1;
-                note(
-                    &mut r.cmp,
-                    format!("{}: vector {v}: no result from the RTL", u.label),
-                );
+                r.cmp.missing_run(&u.label, v, &e);
             }
             total.add(&r.cmp);
         }
