@@ -116,3 +116,56 @@ pub(crate) fn parse_dims(s: &str, what: &str, example: &str) -> Result<Vec<usize
         ),
     }
 }
+
+/// The network flags of `map` and `chip`: one of a built-in network, an
+/// ONNX model or an integer weights file.
+#[derive(Args, Debug, Clone)]
+pub struct NetArgs {
+    /// Built-in network (resnet18, resnet50, mobilenetv2, vgg16).
+    #[arg(long, conflicts_with_all = ["onnx", "weights"], required_unless_present_any = ["onnx", "weights"])]
+    pub net: Option<String>,
+    /// ONNX model file.
+    #[arg(long, conflicts_with = "weights")]
+    pub onnx: Option<PathBuf>,
+    /// Integer weights file (`sme compress --out`): already quantized and
+    /// projected, mapped as it is.
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// ONNX input shape CxHxW when the model leaves it dynamic (e.g. 3x48x192).
+    #[arg(long, value_name = "CxHxW")]
+    pub input_shape: Option<String>,
+}
+
+impl NetArgs {
+    /// The input files the flags name (outputs may not overwrite them).
+    pub fn files(&self) -> impl Iterator<Item = &std::path::Path> {
+        [&self.onnx, &self.weights]
+            .into_iter()
+            .filter_map(|p| p.as_deref())
+    }
+
+    /// Load what the flags name, for mapping on `cfg`.
+    pub fn input(&self, cfg: &TileConfig) -> Result<crate::compiler::network::MapInput> {
+        use crate::compiler::network::MapInput;
+        Ok(match &self.weights {
+            Some(path) => {
+                let f = crate::weights::WeightsFile::load(path)?;
+                f.check_fits(cfg)?;
+                MapInput::Integer(f.network(), f.layers.iter().map(|l| l.matrix()).collect())
+            }
+            None => {
+                let src = super::map::source(
+                    self.net.as_deref(),
+                    self.onnx.as_deref(),
+                    self.input_shape.as_deref(),
+                )?;
+                let net = src.load()?;
+                if src.synthetic() {
+                    MapInput::Synthetic(net)
+                } else {
+                    MapInput::Real(net)
+                }
+            }
+        })
+    }
+}

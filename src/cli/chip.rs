@@ -4,7 +4,7 @@
 //! [`crate::chip`] and [`crate::compiler::network`].
 
 use super::output::Outputs;
-use super::{Bar, ConfigArgs, PatternArgs};
+use super::{Bar, ConfigArgs, NetArgs, PatternArgs};
 use crate::chip::{self, ChipReport, ChipResult, ChipSize};
 use crate::compiler::map::Objective;
 use crate::compiler::network::{MapRequest, map_network};
@@ -20,18 +20,9 @@ pub struct ChipArgs {
     /// A=16, D=1, OU 128x128, 8-bit ADC, N=8, 1024 inputs, 128 outputs).
     #[command(flatten)]
     pub cfg: ConfigArgs,
-    /// Built-in network (resnet18, resnet50, mobilenetv2, vgg16).
-    #[arg(long, conflicts_with_all = ["onnx", "weights"], required_unless_present_any = ["onnx", "weights"])]
-    pub net: Option<String>,
-    /// ONNX model file.
-    #[arg(long, conflicts_with = "weights")]
-    pub onnx: Option<PathBuf>,
-    /// Integer weights file (`sme compress --out`), mapped as it is.
-    #[arg(long, value_name = "FILE")]
-    pub weights: Option<PathBuf>,
-    /// ONNX input shape CxHxW when the model leaves it dynamic.
-    #[arg(long, value_name = "CxHxW")]
-    pub input_shape: Option<String>,
+    /// The network.
+    #[command(flatten)]
+    pub net: NetArgs,
     /// The chip: `isaac` (168 tiles of 12 IMAs of 8 crossbars), `fit-dense`,
     /// `fit-sre`, `fit-sme` (the smallest chip holding that mapping), or a
     /// crossbar count. An error when no mapping fits it.
@@ -68,16 +59,9 @@ pub fn run(a: &ChipArgs) -> Result<()> {
     let preset = &chip::ISAAC;
     let cfg = preset.tile().overlay(&a.cfg.params()?).validate()?;
     let pattern = a.pattern.resolve(&cfg)?;
-    let inputs = [&a.onnx, &a.weights, &a.cfg.config];
-    let mut outputs = Outputs::new(inputs.iter().filter_map(|p| p.as_deref()));
+    let mut outputs = Outputs::new(a.net.files().chain(a.cfg.config.as_deref()));
     let json = outputs.claim("--json", a.json.as_deref())?;
-    let input = super::map::map_input(
-        &cfg,
-        a.weights.as_deref(),
-        a.net.as_deref(),
-        a.onnx.as_deref(),
-        a.input_shape.as_deref(),
-    )?;
+    let input = a.net.input(&cfg)?;
     for w in &input.network().warnings {
         eprintln!("warning: {w}");
     }

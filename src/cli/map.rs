@@ -2,12 +2,11 @@
 //! report. Formatting only; the work is in [`crate::compiler::network`].
 
 use super::output::Outputs;
-use super::{Bar, ConfigArgs, PatternArgs};
+use super::{Bar, ConfigArgs, NetArgs, PatternArgs};
 use crate::compiler::map::{Mapper, Objective};
-use crate::compiler::network::{MapInput, MapRequest, NetworkReport, map_network};
+use crate::compiler::network::{MapRequest, NetworkReport, map_network};
 use crate::cost::{PresetName, speedup_equal_budget};
 use crate::nets::Source;
-use crate::weights::WeightsFile;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -18,19 +17,9 @@ pub struct MapArgs {
     /// Tile configuration.
     #[command(flatten)]
     pub cfg: ConfigArgs,
-    /// Built-in network (resnet18, resnet50, mobilenetv2, vgg16).
-    #[arg(long, conflicts_with_all = ["onnx", "weights"], required_unless_present_any = ["onnx", "weights"])]
-    pub net: Option<String>,
-    /// ONNX model file.
-    #[arg(long, conflicts_with = "weights")]
-    pub onnx: Option<PathBuf>,
-    /// Integer weights file (`sme compress --out`): fully connected layers,
-    /// already quantized and projected, mapped as they are.
-    #[arg(long, value_name = "FILE")]
-    pub weights: Option<PathBuf>,
-    /// ONNX input shape CxHxW when the model leaves it dynamic (e.g. 3x48x192).
-    #[arg(long, value_name = "CxHxW")]
-    pub input_shape: Option<String>,
+    /// The network.
+    #[command(flatten)]
+    pub net: NetArgs,
     /// Bit-sparse pattern.
     #[command(flatten)]
     pub pattern: PatternArgs,
@@ -77,48 +66,14 @@ pub(crate) fn source(
     })
 }
 
-/// The network to map: an integer weights file, or a built-in / ONNX
-/// network (`--net` / `--onnx` with `--input-shape`).
-pub(crate) fn map_input(
-    cfg: &crate::config::TileConfig,
-    weights: Option<&std::path::Path>,
-    net: Option<&str>,
-    onnx: Option<&std::path::Path>,
-    input_shape: Option<&str>,
-) -> Result<MapInput> {
-    Ok(match weights {
-        Some(path) => {
-            let f = WeightsFile::load(path)?;
-            f.check_fits(cfg)?;
-            MapInput::Integer(f.network(), f.layers.iter().map(|l| l.matrix()).collect())
-        }
-        None => {
-            let src = source(net, onnx, input_shape)?;
-            let net = src.load()?;
-            if src.synthetic() {
-                MapInput::Synthetic(net)
-            } else {
-                MapInput::Real(net)
-            }
-        }
-    })
-}
-
 /// Run `sme map`.
 pub fn run(a: &MapArgs) -> Result<()> {
     let cfg = a.cfg.validated()?;
     let pattern = a.pattern.resolve(&cfg)?;
-    let inputs = [&a.onnx, &a.weights, &a.cfg.config];
-    let mut outputs = Outputs::new(inputs.iter().filter_map(|p| p.as_deref()));
+    let mut outputs = Outputs::new(a.net.files().chain(a.cfg.config.as_deref()));
     let json = outputs.claim("--json", a.json.as_deref())?;
     let csv = outputs.claim("--csv", a.csv.as_deref())?;
-    let input = map_input(
-        &cfg,
-        a.weights.as_deref(),
-        a.net.as_deref(),
-        a.onnx.as_deref(),
-        a.input_shape.as_deref(),
-    )?;
+    let input = a.net.input(&cfg)?;
     for w in &input.network().warnings {
         eprintln!("warning: {w}");
     }

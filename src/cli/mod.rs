@@ -12,7 +12,7 @@ mod map;
 pub mod output;
 mod verify;
 
-pub use args::{ConfigArgs, PatternArgs};
+pub use args::{ConfigArgs, NetArgs, PatternArgs};
 pub(crate) use map::source as map_source;
 
 use anyhow::Result;

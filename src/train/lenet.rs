@@ -104,13 +104,7 @@ impl Default for LenetOptions {
 impl LenetOptions {
     /// Checks the ranges; the message names the option and the valid range.
     pub fn validate(&self) -> Result<()> {
-        let k = match self.pattern {
-            Pattern::KHot { k } | Pattern::Group { k, .. } => k,
-            Pattern::Dense => bail!("pattern must be khot or group"),
-        };
-        if !(1..=MAG_BITS).contains(&k) {
-            bail!("k {k} is out of range: valid 1..={MAG_BITS}");
-        }
+        super::check_k(&self.pattern)?;
         if self.epochs == 0 || self.admm.epochs == 0 {
             bail!("epochs and ADMM epochs must be at least 1");
         }

@@ -101,16 +101,23 @@ impl Default for CompressOptions {
     }
 }
 
+/// A compress pattern is k-hot or group with `k` in `1..=MAG_BITS`; the
+/// message names the valid range.
+pub(crate) fn check_k(p: &Pattern) -> Result<()> {
+    let k = match *p {
+        Pattern::KHot { k } | Pattern::Group { k, .. } => k,
+        Pattern::Dense => bail!("pattern must be khot or group"),
+    };
+    if !(1..=MAG_BITS).contains(&k) {
+        bail!("k {k} is out of range: valid 1..={MAG_BITS}");
+    }
+    Ok(())
+}
+
 impl CompressOptions {
     /// Checks the ranges; the message names the option and the valid range.
     pub fn validate(&self) -> Result<()> {
-        let k = match self.pattern {
-            Pattern::KHot { k } | Pattern::Group { k, .. } => k,
-            Pattern::Dense => bail!("pattern must be khot or group"),
-        };
-        if !(1..=MAG_BITS).contains(&k) {
-            bail!("k {k} is out of range: valid 1..={MAG_BITS}");
-        }
+        check_k(&self.pattern)?;
         if let Pattern::Group { m, g, .. } = self.pattern
             && (m == 0 || g == 0)
         {
