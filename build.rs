@@ -17,7 +17,7 @@ mod cosim_matrix;
 #[path = "src/iface.rs"]
 mod iface;
 #[allow(dead_code)]
-#[path = "src/rtlgen.rs"]
+#[path = "src/rtlgen/mod.rs"]
 mod rtlgen;
 
 fn main() {
@@ -25,7 +25,7 @@ fn main() {
     println!("cargo:rerun-if-changed=templates");
     println!("cargo:rerun-if-changed=src/config.rs");
     println!("cargo:rerun-if-changed=src/iface.rs");
-    println!("cargo:rerun-if-changed=src/rtlgen.rs");
+    println!("cargo:rerun-if-changed=src/rtlgen");
     println!("cargo:rerun-if-changed=src/cosim_matrix.rs");
     println!("cargo:rerun-if-changed=sim/shim.inc");
     if std::env::var_os("CARGO_FEATURE_COSIM").is_some() {
