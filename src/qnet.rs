@@ -235,6 +235,7 @@ mod tests {
             weight_bits: 8,
             pattern: "none".into(),
             k: 0,
+            window: None,
             layers: vec![
                 IntLayer {
                     name: "conv".into(),

@@ -4,7 +4,7 @@
 //!
 //! JSON, one object:
 //! `{"format": "sme-weights", "version": 1, "name": ..., "weight_bits": Q,
-//!   "pattern": "khot"|"group"|"none", "k": K, "layers": [ {"name", "rows",
+//!   "pattern": "khot"|"group"|"none", "k": K, ["window": [M, G],] "layers": [ {"name", "rows",
 //!   "cols", "scales": [..], "weights": [..], "bias": [..]} ] }`.
 //! `weights` is row-major `rows x cols` (rows = inputs, cols = outputs, so
 //! `y = x W`), integers with `|w| <= 2^(Q-1) - 1`; the real weight is
@@ -21,6 +21,8 @@ use std::path::Path;
 pub const FORMAT: &str = "sme-weights";
 /// The version written for plain fully connected layers.
 pub const VERSION: u32 = 1;
+/// Largest OU window side in a weights file.
+pub(crate) const MAX_WINDOW: u32 = 1 << 16;
 /// The version written when a layer has `conv` or `requant`; readers
 /// accept 1 and 2.
 pub(crate) const VERSION_NETWORK: u32 = 2;
@@ -115,6 +117,24 @@ impl IntLayer {
     }
 }
 
+/// The first `m x g` window (row-major over the `rows x cols` matrix; edge
+/// windows are partial) whose weights' magnitudes OR to more than `k` set
+/// bits: `(row, col, bits)` of its top-left corner.
+fn first_window_over(l: &IntLayer, m: usize, g: usize, k: u32) -> Option<(usize, usize, u32)> {
+    for r0 in (0..l.rows).step_by(m) {
+        for c0 in (0..l.cols).step_by(g) {
+            let c1 = (c0 + g).min(l.cols);
+            let or = (r0..(r0 + m).min(l.rows))
+                .flat_map(|r| &l.weights[r * l.cols + c0..r * l.cols + c1])
+                .fold(0u32, |a, w| a | w.unsigned_abs());
+            if or.count_ones() > k {
+                return Some((r0, c0, or.count_ones()));
+            }
+        }
+    }
+    None
+}
+
 /// A whole weights file.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +151,12 @@ pub struct WeightsFile {
     pub pattern: String,
     /// The pattern's k (0 for `none`).
     pub k: u32,
+    /// The OU window `[m, g]` (rows x cols of the weight matrix) of a
+    /// `group` pattern, when recorded: every window then has at most `k`
+    /// magnitude bits set in the OR of its weights (checked). Absent (older
+    /// files, or written by hand): each weight is checked alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<[u32; 2]>,
     /// Layers in order.
     pub layers: Vec<IntLayer>,
 }
@@ -176,6 +202,17 @@ impl WeightsFile {
                 self.pattern,
                 self.weight_bits
             );
+        }
+        if let Some([m, g]) = self.window {
+            if self.pattern != "group" {
+                bail!(
+                    "window [{m}, {g}]: only a group pattern has a window (pattern {})",
+                    self.pattern
+                );
+            }
+            if m == 0 || g == 0 || m > MAX_WINDOW || g > MAX_WINDOW {
+                bail!("window [{m}, {g}]: both sides must be in 1..={MAX_WINDOW}");
+            }
         }
         if self.layers.is_empty() {
             bail!("no layers");
@@ -251,8 +288,8 @@ impl WeightsFile {
             }
             // Every weight in the declared pattern: a k-hot weight has at
             // most k magnitude bits set; in a group pattern the bits of a
-            // whole OU window (not recorded in the file) are at most k, so
-            // each weight's are too.
+            // whole OU window are at most k, so each weight's are too (the
+            // window itself is checked below when the file records it).
             if self.pattern != "none"
                 && let Some((j, w)) = l
                     .weights
@@ -273,6 +310,15 @@ impl WeightsFile {
                     } else {
                         "OU window"
                     }
+                );
+            }
+            if let Some([m, g]) = self.window
+                && let Some((r0, c0, bits)) = first_window_over(l, m as usize, g as usize, self.k)
+            {
+                bail!(
+                    "layer `{name}`: the {m} x {g} window at row {r0}, col {c0} has {bits} magnitude bits set across its weights, not in the declared pattern group with k {} (at most {} per window)",
+                    self.k,
+                    self.k
                 );
             }
             if l.scales.len() != 1 && l.scales.len() != l.cols {
@@ -496,6 +542,7 @@ mod tests {
             weight_bits: 8,
             pattern: "none".into(),
             k: 0,
+            window: None,
             layers: vec![IntLayer {
                 name: "fc1".into(),
                 rows: 2,
@@ -599,6 +646,29 @@ mod tests {
         );
         bad.pattern = "group".into();
         assert!(err(&bad).contains("per OU window"));
+        // A recorded window is checked as a whole: fc1 = [[1, -2, 3], [96,
+        // -65, 0]] in 2 x 2 windows ORs to 0b1100011 (4 bits) in the first
+        // window, 0b11 (2 bits) in the second; in 1 x 1 windows each weight
+        // alone (at most 2 bits) passes.
+        let mut win = f.clone();
+        win.pattern = "group".into();
+        win.window = Some([1, 1]);
+        win.validate().unwrap();
+        win.window = Some([2, 2]);
+        let e = err(&win);
+        assert!(
+            e.contains("layer `fc1`: the 2 x 2 window at row 0, col 0 has 4 magnitude bits set")
+                && e.contains("at most 2 per window"),
+            "{e}"
+        );
+        win.k = 4;
+        win.layers[1].weights = vec![1, 0, 0];
+        win.validate().unwrap();
+        win.window = Some([0, 2]);
+        assert!(err(&win).contains("window [0, 2]: both sides must be in 1..="));
+        win.window = Some([2, 2]);
+        win.pattern = "khot".into();
+        assert!(err(&win).contains("only a group pattern has a window"));
         bad.pattern = "none".into();
         bad.k = 0;
         bad.validate().unwrap();

@@ -70,6 +70,8 @@ fn compress_group_k2_on_digits() {
     let f = WeightsFile::load(&out).unwrap();
     assert_eq!(f.weight_bits, 8);
     assert_eq!((f.pattern.as_str(), f.k), ("group", 2));
+    // The OU window is recorded, so loading checked every window.
+    assert_eq!(f.window, Some([16, 8]));
     let names: Vec<&str> = f.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["fc1", "fc2"]);
     let p = Pattern::Group { k: 2, m: 16, g: 8 };

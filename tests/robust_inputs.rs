@@ -70,6 +70,7 @@ fn weights() -> WeightsFile {
         weight_bits: 8,
         pattern: "khot".into(),
         k: 2,
+        window: None,
         layers: vec![
             IntLayer {
                 name: "fc1".into(),

@@ -423,6 +423,10 @@ pub(crate) fn export(
         weight_bits: WEIGHT_BITS,
         pattern: kind.into(),
         k,
+        window: match *pattern {
+            Pattern::Group { m, g, .. } => Some([m, g]),
+            _ => None,
+        },
         layers,
     };
     qnet::check_network(&f).context("internal error: exported LeNet")?;

@@ -295,6 +295,10 @@ pub(crate) fn compress_dataset(
         weight_bits: WEIGHT_BITS,
         pattern: opts.pattern.kind().name().into(),
         k,
+        window: match opts.pattern {
+            Pattern::Group { m, g, .. } => Some([m, g]),
+            _ => None,
+        },
         layers: vec![
             IntLayer {
                 name: "fc1".into(),
