@@ -347,6 +347,9 @@ pub struct Derived {
     /// Cycles from the accepted start to done, beyond steps x longest op
     /// list: `PIPELINE_LATENCY + xbar_latency - 1`.
     pub latency: u32,
+    /// Read latency of the output port in cycles: `out_data_o` holds the
+    /// output named by `out_addr_i` this many rising edges earlier.
+    pub out_latency: u32,
 }
 
 /// Bit positions of the fields of one encoded op (LSB first).
@@ -388,6 +391,9 @@ pub struct TileConfig {
 /// `done_o` is high, where latency = PIPELINE_LATENCY + xbar_latency - 1
 /// ([`Derived::latency`]).
 pub(crate) const PIPELINE_LATENCY: u32 = 4;
+
+/// Read latency of the registered output port ([`Derived::out_latency`]).
+pub(crate) const OUT_READ_LATENCY: u32 = 1;
 
 /// Bits needed to represent values 0..=v (at least 1).
 pub(crate) fn bits_for(v: u64) -> u32 {
@@ -574,6 +580,7 @@ impl TileConfig {
                 prog_addr_bits,
                 prog_offset_bits,
                 latency: PIPELINE_LATENCY + xbar_latency - 1,
+                out_latency: OUT_READ_LATENCY,
             },
         })
     }

@@ -408,7 +408,8 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
         "output_port": {
             "addr_bits": d.out_idx_bits,
             "data_bits": d.acc_bits,
-            "meaning": "signed two's complement sum of every crossbar's bank for the output out_addr_i named at the previous rising edge (registered read port, read latency 1 cycle); valid from the cycle after done_o until the next start",
+            "read_latency": d.out_latency,
+            "meaning": "signed two's complement sum of every crossbar's bank for the output out_addr_i named read_latency rising edges earlier (registered read port); valid from the cycle after done_o until the next start",
         },
         "sequence": [
             "reset: rst_ni low for at least one cycle",
