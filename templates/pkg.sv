@@ -52,6 +52,10 @@ package {{ c.pkg }};
   // to whole DAC steps.
   localparam int GatherLanes = {{ c.gather_lanes }};
   localparam int ActPadW     = {{ c.act_pad_width }};
+  // The gather's lane loop in blocks of at most 1024 generate iterations
+  // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
+  localparam int LaneBlocks  = {{ c.lane_loop.0 }};
+  localparam int LaneBlk     = {{ c.lane_loop.1 }};
 {%- if !c.derived.adc_lossless %}
   // ADC: largest code (this configuration is lossy: the ADC saturates).
   localparam int AdcMax      = {{ c.adc_max }};

@@ -14,6 +14,19 @@ use serde_json::json;
 mod asic;
 mod fpga;
 
+/// Most iterations one generate loop may have: Verilator 5 refuses to
+/// unroll a generate loop past `--unroll-count` x 16 = 1024 iterations by
+/// default ("Loop unrolling took too long"), so longer loops are emitted as
+/// an outer loop over blocks and an inner loop of at most this many.
+pub(crate) const GEN_LOOP_MAX: u32 = 1024;
+
+/// Splits `n` iterations into (blocks, iterations per block), each block at
+/// most [`GEN_LOOP_MAX`]; the last block may be partial (guarded in RTL).
+fn gen_loop_split(n: u32) -> (u32, u32) {
+    let blocks = n.div_ceil(GEN_LOOP_MAX);
+    (blocks, n.div_ceil(blocks))
+}
+
 /// Generator version written into every file header.
 pub(crate) const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -51,6 +64,9 @@ pub struct Ctx {
     pub gather_lanes: u32,
     /// Activation width padded to whole DAC steps.
     pub act_pad_width: u32,
+    /// The generate loop over the gather lanes, split into blocks of at
+    /// most [`GEN_LOOP_MAX`] iterations: (blocks, iterations per block).
+    pub lane_loop: (u32, u32),
     /// Width of the controller's flush counter: holds latency - 1.
     pub flush_bits: u32,
     /// Registers the crossbar read adds beyond the X-stage register:
@@ -144,6 +160,7 @@ impl Ctx {
             shamt_bits: bits_for((d.max_slice_shift + d.max_step_shift) as u64),
             gather_lanes: p.xbars * p.ou_rows,
             act_pad_width: d.steps * p.dac_bits,
+            lane_loop: gen_loop_split(p.xbars * p.ou_rows),
             flush_bits: bits_for((d.latency - 1) as u64),
             xbar_delay: p.xbar_latency - 1,
             rd_side_bits: 1 + d.shift_bits + p.ou_cols * d.op_layout.out_entry_bits,

@@ -69,6 +69,10 @@ package sme_tile_pkg;
   // to whole DAC steps.
   localparam int GatherLanes = 32;
   localparam int ActPadW     = 8;
+  // The gather's lane loop in blocks of at most 1024 generate iterations
+  // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
+  localparam int LaneBlocks  = 1;
+  localparam int LaneBlk     = 32;
   // ADC: largest code (this configuration is lossy: the ADC saturates).
   localparam int AdcMax      = 15;
   // Splice: shift amount (holds max slice shift + max step shift).

@@ -36,7 +36,11 @@ module sme_gather #(
   localparam int InPerWord = sme_tile_pkg::InPerWord,
   localparam int InWordW   = sme_tile_pkg::InWordW,
   // Activation width padded to whole DAC steps (pad bits read as zero).
-  localparam int ActPadW   = sme_tile_pkg::ActPadW
+  localparam int ActPadW   = sme_tile_pkg::ActPadW,
+  // The lane loop is split into blocks of at most 1024 iterations
+  // (Verilator's default limit for one generate loop).
+  localparam int LaneBlocks = sme_tile_pkg::LaneBlocks,
+  localparam int LaneBlk    = sme_tile_pkg::LaneBlk
 ) (
   input  logic                    clk_i,
   // Programming: write InPerWord inputs (input w*InPerWord+i at [i*ActW +: ActW]).
@@ -50,24 +54,42 @@ module sme_gather #(
   output logic [Lanes*DacW-1:0]   code_o
 );
 
-  // One register per input, and the current step's slice of it (input n at
-  // [n*DacW +: DacW]; a packed vector, so no tool mistakes it for a memory).
+  // The input buffer, input n at [n*ActW +: ActW], and the current step's
+  // slice of every input (input n at [n*DacW +: DacW]). Packed vectors
+  // written by procedural loops: every entry is read every cycle, so these
+  // are registers by design, and loops (not generate blocks) keep elaboration
+  // time flat up to the largest Inputs.
+  logic [Inputs*ActW-1:0] in_q;
   logic [Inputs*DacW-1:0] slice;
 
-  for (genvar n = 0; n < Inputs; n++) begin : gen_in
-    logic [ActW-1:0]    in_q;
-    logic [ActPadW-1:0] act;
-    always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) begin
+    for (int n = 0; n < Inputs; n++) begin
       if (wr_en_i && (wr_word_i == InWordW'(n / InPerWord))) begin
-        in_q <= wr_data_i[(n % InPerWord)*ActW +: ActW];
+        in_q[n*ActW +: ActW] <= wr_data_i[(n % InPerWord)*ActW +: ActW];
       end
     end
-    assign act      = ActPadW'(in_q);
-    assign slice[n*DacW +: DacW] = act[step_i*DacW +: DacW];
   end
 
-  for (genvar l = 0; l < Lanes; l++) begin : gen_lane
-    assign code_o[l*DacW +: DacW] = valid_i[l] ? slice[idx_i[l*InIdxW +: InIdxW]*DacW +: DacW] : '0;
+  logic [ActPadW-1:0] act;  // loop temporary: input n padded to whole steps
+  always_comb begin
+    act = '0;
+    for (int n = 0; n < Inputs; n++) begin
+      act = ActPadW'(in_q[n*ActW +: ActW]);
+      slice[n*DacW +: DacW] = act[step_i*DacW +: DacW];
+    end
+  end
+
+  // Lane lb * LaneBlk + li; the last block may be partial.
+  for (genvar lb = 0; lb < LaneBlocks; lb++) begin : gen_lane_blk
+    for (genvar li = 0; li < LaneBlk; li++) begin : gen_lane
+      if (lb * LaneBlk + li < Lanes) begin : gen_used
+        logic               valid;
+        logic [InIdxW-1:0]  idx;
+        assign valid = valid_i[lb * LaneBlk + li];
+        assign idx   = idx_i[(lb * LaneBlk + li)*InIdxW +: InIdxW];
+        assign code_o[(lb * LaneBlk + li)*DacW +: DacW] = valid ? slice[idx*DacW +: DacW] : '0;
+      end
+    end
   end
 
 endmodule
