@@ -6,8 +6,8 @@
 // before gather: the DacW-bit slice of the current activation step is taken
 // once per input (slice[n] = x[n][step*DacW +: DacW]), then each lane (one
 // crossbar row of one OU) picks its input's slice: code = slice[idx], or 0
-// for an idle row. Each lane's mux is then Inputs:1 over DacW bits rather
-// than over ActW bits.
+// for an idle row or an index at or beyond Inputs. Each lane's mux is then
+// Inputs:1 over DacW bits rather than over ActW bits.
 module {{ c.prefix }}_gather #(
   // Constants of {{ c.pkg }} (localparams: not overridable).
   localparam int Lanes     = {{ c.pkg }}::GatherLanes,
@@ -50,7 +50,15 @@ module {{ c.prefix }}_gather #(
   end
 
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
+{%- if c.in_guard %}
+    // An index at or beyond Inputs reads as zero.
+    logic [InIdxW-1:0] idx;
+    assign idx = idx_i[l*InIdxW +: InIdxW];
+    assign code_o[l*DacW +: DacW] = (valid_i[l] && ({1'b0, idx} < (InIdxW + 1)'(Inputs)))
+                                    ? slice[idx*DacW +: DacW] : '0;
+{%- else %}
     assign code_o[l*DacW +: DacW] = valid_i[l] ? slice[idx_i[l*InIdxW +: InIdxW]*DacW +: DacW] : '0;
+{%- endif %}
   end
 
 endmodule
