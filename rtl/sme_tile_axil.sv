@@ -240,27 +240,45 @@ module sme_tile_axil #(
   assign s_axi_rresp_o   = 2'b00;
   assign rd_word         = s_axi_araddr_i[AddrW-1:2];
 
+  // The read mux sees whole words and plain indices (no part-selects inside
+  // the process).
+  logic        rd_prog;
+  logic [31:0] rd_idx, rd_pidx, status;
+  logic [31:0] prog_word [ProgWords];
+  logic [31:0] out_word [OutWords];
+
+  assign rd_prog = s_axi_araddr_i[AddrW-1];
+  assign rd_idx  = 32'(rd_word);
+  assign rd_pidx = 32'(rd_word[AddrW-4:0]);
+  assign status  = {28'd0, out_valid_q, prog_valid_q, done_q, busy};
+  for (genvar w = 0; w < ProgWords; w++) begin : gen_prog_word
+    assign prog_word[w] = prog_pad[w*32 +: 32];
+  end
+  for (genvar w = 0; w < OutWords; w++) begin : gen_out_word
+    assign out_word[w] = out_data_q[w*32 +: 32];
+  end
+
   always_comb begin
     rdata = '0;
-    if (s_axi_araddr_i[AddrW-1]) begin
+    if (rd_prog) begin
       for (int w = 0; w < ProgWords; w++) begin
-        if (32'(rd_word[AddrW-4:0]) == w) begin
-          rdata = prog_pad[w*32 +: 32];
+        if (rd_pidx == w) begin
+          rdata = prog_word[w];
         end
       end
     end else begin
-      if (32'(rd_word) == RegStatus) begin
-        rdata = {28'd0, out_valid_q, prog_valid_q, done_q, busy};
+      if (rd_idx == RegStatus) begin
+        rdata = status;
       end
-      if (32'(rd_word) == RegProgAddr) begin
+      if (rd_idx == RegProgAddr) begin
         rdata = 32'(prog_addr_q);
       end
-      if (32'(rd_word) == RegOutAddr) begin
+      if (rd_idx == RegOutAddr) begin
         rdata = 32'(out_addr_q);
       end
       for (int w = 0; w < OutWords; w++) begin
-        if (32'(rd_word) == RegOutData + w) begin
-          rdata = out_data_q[w*32 +: 32];
+        if (rd_idx == RegOutData + w) begin
+          rdata = out_word[w];
         end
       end
     end
