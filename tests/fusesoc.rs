@@ -81,7 +81,11 @@ fn fusesoc_runs_the_generated_core() {
     // nobody drives or reads in one module makes it fail.
     let adc = rtl.join("sme_adc.sv");
     let text = std::fs::read_to_string(&adc).unwrap();
-    std::fs::write(&adc, text.replace("endmodule", "  logic lint_probe;\nendmodule")).unwrap();
+    std::fs::write(
+        &adc,
+        text.replace("endmodule", "  logic lint_probe;\nendmodule"),
+    )
+    .unwrap();
     let work2 = dir.path().join("work2");
     std::fs::create_dir(&work2).unwrap();
     let o = fusesoc(&rtl, &work2, "lint");

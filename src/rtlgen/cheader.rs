@@ -275,7 +275,7 @@ mod tests {
     /// (define, value the manifest gives it) for every number the header
     /// takes from the manifest's structured fields.
     fn expected_defines(m: &Value) -> Vec<(String, u64)> {
-        let up = format!("{}", m["top"].as_str().unwrap().to_uppercase());
+        let up = m["top"].as_str().unwrap().to_uppercase();
         let mut v = Vec::new();
         let mut field = |name: String, f: &Value| {
             v.push((format!("{name}_LSB"), f["lsb"].as_u64().unwrap()));
@@ -311,7 +311,6 @@ mod tests {
                 }
             }
         }
-        let mut v = v;
         v.push((
             format!("{up}_OP_BITS"),
             prog["op_layout"]["width"].as_u64().unwrap(),
@@ -436,9 +435,9 @@ mod tests {
             ));
         }
         c.push_str("    printf(\"in0\");\n    for (i = 0u; i < SME_TILE_PROG_DATA_WORDS; i++) {\n      printf(\" %lu\", (unsigned long)in[i]);\n    }\n    printf(\"\\n\");\n  }\n");
-        c.push_str(&format!(
-            "  printf(\"addr %lu %lu %lu %lu\\n\", (unsigned long)sme_tile_addr_cells(2u, 5u), (unsigned long)sme_tile_addr_ops(1u, 7u), (unsigned long)sme_tile_addr_counts(2u), (unsigned long)sme_tile_addr_inputs(0u));\n  printf(\"cycles %llu\\n\", (unsigned long long)sme_tile_cycles(9u));\n  return 0;\n}}\n"
-        ));
+        c.push_str(
+            "  printf(\"addr %lu %lu %lu %lu\\n\", (unsigned long)sme_tile_addr_cells(2u, 5u), (unsigned long)sme_tile_addr_ops(1u, 7u), (unsigned long)sme_tile_addr_counts(2u), (unsigned long)sme_tile_addr_inputs(0u));\n  printf(\"cycles %llu\\n\", (unsigned long long)sme_tile_cycles(9u));\n  return 0;\n}\n",
+        );
         std::fs::write(dir.path().join("t.c"), &c).unwrap();
         let exe = dir.path().join("t");
         let o = Command::new("gcc")
