@@ -358,6 +358,22 @@ mod tests {
             format!("{up}_CYCLES_LATENCY"),
             cyc["latency"].as_u64().unwrap(),
         ));
+        for r in m["axil"]["registers"].as_array().unwrap() {
+            let n = format!("{up}_AXIL_{}", r["name"].as_str().unwrap());
+            v.push((n.clone(), r["offset"].as_u64().unwrap()));
+            if r["count"].as_u64().unwrap() > 1 || n.ends_with("_DATA") {
+                v.push((format!("{n}_WORDS"), r["count"].as_u64().unwrap()));
+            }
+            for f in r["fields"].as_array().unwrap() {
+                let fname = f["name"].as_str().unwrap().to_uppercase();
+                v.push((format!("{n}_{fname}_LSB"), f["lsb"].as_u64().unwrap()));
+                v.push((format!("{n}_{fname}_BITS"), f["bits"].as_u64().unwrap()));
+            }
+        }
+        v.push((
+            format!("{up}_AXIL_ADDR_BITS"),
+            m["axil"]["addr_bits"].as_u64().unwrap(),
+        ));
         for key in ["config", "derived"] {
             for (k, x) in m[key].as_object().unwrap() {
                 if let Some(n) = x.as_u64() {
