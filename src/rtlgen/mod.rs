@@ -480,7 +480,7 @@ pub fn region_layout(cfg: &TileConfig, r: &Region) -> (u64, Vec<Field>, Vec<Fiel
                 count: d.inputs_per_word,
                 stride: p.act_bits,
                 range: 1 << p.act_bits,
-                meaning: "copy n of word w is input w*inputs_per_word + n (unsigned activation)"
+                meaning: "copy n of word w is input w*inputs_per_word + n (unsigned activation; copies past the last input are ignored)"
                     .into(),
             }],
         ),
