@@ -469,7 +469,14 @@ mod behaviour {
             let hi = junk(off_used(r), d.prog_offset_bits);
             let hi: u64 = hi.to_u64_digits().first().copied().unwrap_or(0);
             w.addr = prog_addr(&cfg, r, off | hi);
-            w.data |= junk(data_used(r), d.prog_data_bits);
+            // In the last inputs word, copies past the last input are unused too.
+            let used = if r == region::INPUTS {
+                let left = p.inputs - (off as u32) * d.inputs_per_word;
+                left.min(d.inputs_per_word) * p.act_bits
+            } else {
+                data_used(r)
+            };
+            w.data |= junk(used, d.prog_data_bits);
             dirty += (hi != 0) as u32;
         }
         assert!(dirty > 0 || d.prog_offset_bits == off_used(region::CELLS));
