@@ -1,7 +1,8 @@
 //! FuseSoC itself runs the generated core file `<prefix>_tile.core`: the
-//! Verilator lint targets of the tile and of the AXI4-Lite wrapper, and the
-//! Icarus `sim` target. Needs `fusesoc` on PATH (scripts/test installs it
-//! with pip); a missing FuseSoC fails the test, it never skips.
+//! Verilator lint targets of the tile and of the AXI4-Lite wrapper, the
+//! Icarus `sim` target and (on a 4x4 tile) Yosys `synth_ice40`. Needs
+//! `fusesoc` on PATH (scripts/test installs it with pip); a missing FuseSoC
+//! fails the test, it never skips.
 
 use std::path::Path;
 use std::process::Command;
@@ -94,6 +95,39 @@ fn fusesoc_runs_the_generated_core() {
         "the lint target passed a module with an undriven, unused signal"
     );
     std::fs::write(&adc, text).unwrap();
+    // Yosys synth_ice40 through FuseSoC on a 4x4 tile writes the netlist.
+    let rtl4 = dir.path().join("rtl4");
+    let o = sme()
+        .args(["gen", "--xbar", "4", "--ou", "2x2", "--xbars", "1"])
+        .args(["--inputs", "4", "--outputs", "4", "--out"])
+        .arg(&rtl4)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let work4 = dir.path().join("work4");
+    std::fs::create_dir(&work4).unwrap();
+    let o = fusesoc(&rtl4, &work4, "synth_ice40");
+    assert!(
+        o.status.success(),
+        "fusesoc run --target synth_ice40:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let netlist = work4
+        .join("build")
+        .join(format!("sme_tile_sme_tile_{}", env!("CARGO_PKG_VERSION")))
+        .join("synth_ice40-yosys")
+        .join(format!(
+            "sme_tile_sme_tile_{}.json",
+            env!("CARGO_PKG_VERSION")
+        ));
+    let n =
+        std::fs::read_to_string(&netlist).unwrap_or_else(|e| panic!("{}: {e}", netlist.display()));
+    assert!(
+        n.contains("SB_LUT4"),
+        "no iCE40 cells in {}",
+        netlist.display()
+    );
     // Without --target fpga the core names no FPGA script.
     let rtl2 = dir.path().join("rtl2");
     let o = sme()
