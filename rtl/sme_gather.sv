@@ -23,8 +23,8 @@
 // before gather: the DacW-bit slice of the current activation step is taken
 // once per input (slice[n] = x[n][step*DacW +: DacW]), then each lane (one
 // crossbar row of one OU) picks its input's slice: code = slice[idx], or 0
-// for an idle row. Each lane's mux is then Inputs:1 over DacW bits rather
-// than over ActW bits.
+// for an idle row or an index at or beyond Inputs. Each lane's mux is then
+// Inputs:1 over DacW bits rather than over ActW bits.
 module sme_gather #(
   // Constants of sme_tile_pkg (localparams: not overridable).
   localparam int Lanes     = sme_tile_pkg::GatherLanes,

@@ -288,3 +288,336 @@ impl Tile {
         (self.read_outputs(), c)
     }
 }
+
+/// The interface behaviours of [`crate::iface::BEHAVIOURS`] that are not
+/// exercised by valid programs, co-simulated against the golden model on the
+/// `odd` tile (37x29 crossbars, 5x3 OU: partial edge windows; 50 inputs and
+/// 40 outputs: index fields reach 63).
+#[cfg(test)]
+mod behaviour {
+    use super::*;
+    use crate::golden;
+    use crate::iface::region;
+    use crate::program::prog_addr;
+    use crate::testgen::{InputMode, Rng, input_vector, random_program};
+
+    fn tile() -> Tile {
+        Tile::new("odd").expect("odd is in the co-simulation matrix")
+    }
+
+    fn program(cfg: &TileConfig, seed: u64) -> TileProgram {
+        let mut rng = Rng::new(seed);
+        loop {
+            let p = random_program(cfg, &mut rng);
+            if p.max_ops() > 2 && p.xbars.len() > 1 {
+                return p;
+            }
+        }
+    }
+
+    fn inputs(cfg: &TileConfig, seed: u64) -> Vec<u32> {
+        let mut rng = Rng::new(seed);
+        input_vector(cfg, cfg.params.inputs as usize, &mut rng, InputMode::Random)
+    }
+
+    /// Edge rows and columns past the crossbar read as zero, input indices
+    /// at or beyond `inputs` drive zero, output indices at or beyond
+    /// `outputs` add nowhere; reading an output address beyond `outputs`
+    /// gives 0.
+    #[test]
+    fn out_of_range_entries() {
+        let mut t = tile();
+        let cfg = t.config().clone();
+        let (p, d) = (&cfg.params, &cfg.derived);
+        assert!(p.rows % p.ou_rows != 0 && p.cols % p.ou_cols != 0);
+        assert!(p.inputs < 1 << d.in_idx_bits && p.outputs < 1 << d.out_idx_bits);
+        let mut prog = program(&cfg, 7);
+        // Fill every unused entry of every op with an out-of-range index or
+        // an edge row/column: none of them may change the result.
+        let mut rng = Rng::new(8);
+        let mut odd_entries = 0;
+        for xb in prog.xbars.iter_mut() {
+            for op in xb.ops.iter_mut() {
+                op.row_window = d.row_windows - 1;
+                op.col_window = d.col_windows - 1;
+                for (i, e) in op.inputs.iter_mut().enumerate() {
+                    let row = op.row_window * p.ou_rows + i as u32;
+                    if row >= p.rows {
+                        *e = Some(rng.below(p.inputs as u64) as u32);
+                        odd_entries += 1;
+                    } else if e.is_none() {
+                        *e = Some(
+                            p.inputs + rng.below((1 << d.in_idx_bits) - p.inputs as u64) as u32,
+                        );
+                        odd_entries += 1;
+                    }
+                }
+                let mut used = op.outputs.clone();
+                for (j, e) in op.outputs.iter_mut().enumerate() {
+                    let col = op.col_window * p.ou_cols + j as u32;
+                    if col >= p.cols {
+                        // An output the op does not name elsewhere (a
+                        // repeated output within one op is not allowed).
+                        let o = loop {
+                            let o = rng.below(p.outputs as u64) as u32;
+                            if !used.contains(&Some(o)) {
+                                break o;
+                            }
+                        };
+                        *e = Some(o);
+                        used.push(Some(o));
+                        odd_entries += 1;
+                    } else if e.is_none() {
+                        *e = Some(
+                            p.outputs + rng.below((1 << d.out_idx_bits) - p.outputs as u64) as u32,
+                        );
+                        odd_entries += 1;
+                    }
+                }
+            }
+        }
+        assert!(odd_entries > 10, "{odd_entries}");
+        assert!(
+            prog.validate(&cfg).is_err(),
+            "the program uses out-of-range entries"
+        );
+        // The same program with those entries dropped (and the windows moved
+        // to the edge) is the reference.
+        let mut reference = prog.clone();
+        for xb in reference.xbars.iter_mut() {
+            for op in xb.ops.iter_mut() {
+                for (i, e) in op.inputs.iter_mut().enumerate() {
+                    if op.row_window * p.ou_rows + i as u32 >= p.rows
+                        || e.is_some_and(|x| x >= p.inputs)
+                    {
+                        *e = None;
+                    }
+                }
+                for (j, e) in op.outputs.iter_mut().enumerate() {
+                    if op.col_window * p.ou_cols + j as u32 >= p.cols
+                        || e.is_some_and(|x| x >= p.outputs)
+                    {
+                        *e = None;
+                    }
+                }
+            }
+        }
+        reference.validate(&cfg).unwrap();
+        t.load_program(&prog);
+        let x = inputs(&cfg, 9);
+        let (y, _) = t.execute(&x);
+        let want = golden::execute(&cfg, &reference, &x);
+        assert!(want.iter().any(|&v| v != 0), "a non-trivial result");
+        assert_eq!(
+            y, want,
+            "RTL vs golden of the program without the odd entries"
+        );
+        assert_eq!(golden::execute(&cfg, &prog, &x), want, "golden model");
+        // Output addresses beyond `outputs` read 0.
+        for a in [p.outputs as u64, (1 << d.out_idx_bits) - 1] {
+            t.poke(port::OUT_ADDR, &BigUint::from(a));
+            t.eval();
+            for _ in 0..d.out_latency {
+                t.tick();
+            }
+            assert_eq!(t.peek(port::OUT_DATA), BigUint::from(0u32), "out_addr {a}");
+        }
+    }
+
+    /// Garbage in the unused data and offset bits of every write, writes to
+    /// crossbars beyond `xbars` and input words beyond `input_words`: the
+    /// results equal the golden model's.
+    #[test]
+    fn unused_bits_and_out_of_range_writes_are_ignored() {
+        let mut t = tile();
+        let cfg = t.config().clone();
+        let (p, d) = (&cfg.params, &cfg.derived);
+        assert!(
+            p.xbars < 1 << d.xbar_idx_bits,
+            "a crossbar index beyond xbars exists"
+        );
+        let prog = program(&cfg, 11);
+        let x = inputs(&cfg, 12);
+        let mut rng = Rng::new(13);
+        let mut junk = |bits_used: u32, bits_total: u32| -> BigUint {
+            let mut v = BigUint::from(0u32);
+            for b in bits_used..bits_total {
+                if rng.below(2) == 1 {
+                    v |= BigUint::from(1u32) << b as usize;
+                }
+            }
+            v
+        };
+        let off_used = |r: u64| match r {
+            region::CELLS => d.xbar_idx_bits + d.row_idx_bits,
+            region::OPS => d.xbar_idx_bits + d.op_idx_bits,
+            region::COUNTS => d.xbar_idx_bits,
+            _ => d.in_word_bits,
+        };
+        let data_used = |r: u64| match r {
+            region::CELLS => d.row_data_bits,
+            region::OPS => d.op_layout.width,
+            region::COUNTS => d.cnt_bits,
+            _ => d.inputs_per_word * p.act_bits,
+        };
+        let mut writes = program_writes(&cfg, &prog);
+        writes.extend(input_writes(&cfg, &x));
+        let mut dirty = 0;
+        for w in writes.iter_mut() {
+            let r = w.addr >> d.prog_offset_bits;
+            let off = w.addr & ((1 << d.prog_offset_bits) - 1);
+            let hi = junk(off_used(r), d.prog_offset_bits);
+            let hi: u64 = hi.to_u64_digits().first().copied().unwrap_or(0);
+            w.addr = prog_addr(&cfg, r, off | hi);
+            // In the last inputs word, copies past the last input are unused too.
+            let used = if r == region::INPUTS {
+                let left = p.inputs - (off as u32) * d.inputs_per_word;
+                left.min(d.inputs_per_word) * p.act_bits
+            } else {
+                data_used(r)
+            };
+            w.data |= junk(used, d.prog_data_bits);
+            dirty += (hi != 0) as u32;
+        }
+        assert!(dirty > 0 || d.prog_offset_bits == off_used(region::CELLS));
+        // Writes that must change nothing: a crossbar beyond xbars (cells,
+        // an op, a count) and, when it exists, an input word beyond input_words.
+        let bad = p.xbars as u64;
+        let ones = (BigUint::from(1u32) << d.prog_data_bits as usize) - 1u32;
+        let mut extra = vec![
+            Write {
+                addr: prog_addr(&cfg, region::CELLS, bad << d.row_idx_bits),
+                data: ones.clone(),
+            },
+            Write {
+                addr: prog_addr(&cfg, region::OPS, bad << d.op_idx_bits),
+                data: ones.clone(),
+            },
+            Write {
+                addr: prog_addr(&cfg, region::COUNTS, bad),
+                data: ones.clone(),
+            },
+        ];
+        if (d.input_words as u64) < 1 << d.in_word_bits {
+            extra.push(Write {
+                addr: prog_addr(&cfg, region::INPUTS, d.input_words as u64),
+                data: ones.clone(),
+            });
+        }
+        for w in writes.iter().chain(extra.iter()) {
+            t.write(w);
+        }
+        let c = t.run();
+        let y = t.read_outputs();
+        assert_eq!(y, golden::execute(&cfg, &prog, &x));
+        assert_eq!(c, golden::cycles(&cfg, &prog));
+    }
+
+    /// Reset clears the op counts (a start then takes `latency` cycles and
+    /// every output reads 0) and keeps cells, op words and inputs (writing
+    /// the counts again restores the results); a new program loads without a
+    /// reset.
+    #[test]
+    fn reset_clears_counts_only_and_reprogramming_needs_no_reset() {
+        let mut t = tile();
+        let cfg = t.config().clone();
+        let d = &cfg.derived;
+        let prog = program(&cfg, 21);
+        let x = inputs(&cfg, 22);
+        t.load_program(&prog);
+        let (y, _) = t.execute(&x);
+        assert_eq!(y, golden::execute(&cfg, &prog, &x));
+        t.reset();
+        assert!(t.peek_bit(port::PROG_READY) && !t.peek_bit(port::BUSY));
+        assert_eq!(t.run(), d.latency as u64, "all counts 0 after reset");
+        assert!(t.read_outputs().iter().all(|&v| v == 0));
+        for w in program_writes(&cfg, &prog) {
+            if w.addr >> d.prog_offset_bits == region::COUNTS {
+                t.write(&w);
+            }
+        }
+        t.run();
+        assert_eq!(t.read_outputs(), y, "cells, ops and inputs survive reset");
+        // Another program over the first one, no reset.
+        let prog2 = program(&cfg, 23);
+        assert_ne!(prog, prog2);
+        t.load_program(&prog2);
+        let (y2, c2) = t.execute(&x);
+        assert_eq!(y2, golden::execute(&cfg, &prog2, &x));
+        assert_eq!(c2, golden::cycles(&cfg, &prog2));
+    }
+
+    /// Handshake: start is taken on the next edge while idle, ignored while
+    /// busy; prog_ready_o is low while busy; done_o is a one-cycle pulse with
+    /// busy_o already low; a start in the done_o cycle is accepted.
+    #[test]
+    fn handshake_timing() {
+        let mut t = tile();
+        let cfg = t.config().clone();
+        let prog = program(&cfg, 31);
+        let x = inputs(&cfg, 32);
+        let want = golden::execute(&cfg, &prog, &x);
+        let cycles = golden::cycles(&cfg, &prog);
+        t.load_program(&prog);
+        t.load_inputs(&x);
+        // Hold start high from the accepting edge until 3 edges before done:
+        // it is ignored while busy.
+        t.poke_bit(port::START, true);
+        t.eval();
+        assert!(!t.peek_bit(port::BUSY));
+        t.tick();
+        let mut n = 0u64;
+        let mut seen_done = 0;
+        loop {
+            assert!(
+                t.peek_bit(port::BUSY) || t.peek_bit(port::DONE),
+                "busy until done"
+            );
+            assert!(!t.peek_bit(port::PROG_READY) || t.peek_bit(port::DONE));
+            if n + 3 == cycles {
+                t.poke_bit(port::START, false);
+                t.eval();
+            }
+            t.tick();
+            n += 1;
+            if t.peek_bit(port::DONE) {
+                seen_done += 1;
+                assert!(!t.peek_bit(port::BUSY), "busy_o low in the done_o cycle");
+                assert!(
+                    t.peek_bit(port::PROG_READY),
+                    "prog_ready_o high in the done_o cycle"
+                );
+                break;
+            }
+            assert!(n < 10 * cycles);
+        }
+        assert_eq!(
+            (n, seen_done),
+            (cycles, 1),
+            "start while busy changed the run"
+        );
+        assert_eq!(t.read_outputs(), want);
+        // Start again exactly in the done_o cycle of the next run.
+        let c1 = t.run();
+        assert_eq!(c1, cycles);
+        assert!(t.peek_bit(port::DONE));
+        t.poke_bit(port::START, true);
+        t.eval();
+        t.tick();
+        t.poke_bit(port::START, false);
+        t.eval();
+        assert!(!t.peek_bit(port::DONE), "done_o is a one-cycle pulse");
+        assert!(
+            t.peek_bit(port::BUSY),
+            "the start in the done_o cycle was accepted"
+        );
+        let mut m = 0u64;
+        while !t.peek_bit(port::DONE) {
+            t.tick();
+            m += 1;
+            assert!(m < 10 * cycles);
+        }
+        assert_eq!(m, cycles);
+        assert_eq!(t.read_outputs(), want);
+    }
+}

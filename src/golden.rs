@@ -38,10 +38,20 @@ pub fn execute(cfg: &TileConfig, prog: &TileProgram, x: &[u32]) -> Vec<i128> {
                     })
                     .collect();
                 for (c, out) in op.outputs.iter().enumerate() {
+                    // An output beyond `outputs` adds nowhere; rows and
+                    // columns beyond the crossbar read as zero (the RTL's
+                    // behaviour for programs `validate` would reject).
                     let Some(o) = *out else { continue };
+                    if o >= p.outputs {
+                        continue;
+                    }
                     let col = op.col_window * p.ou_cols + c as u32;
+                    if col >= p.cols {
+                        continue;
+                    }
                     let sum: u64 = slices
                         .iter()
+                        .filter(|&&(row, _)| row < p.rows)
                         .map(|&(row, s)| xb.cell(cfg, row, col) as u64 * s)
                         .sum();
                     let adc = sum.min(adc_max) as i128;

@@ -233,6 +233,187 @@ pub const PORTS: [Port; 11] = [
     port::OUT_DATA,
 ];
 
+/// One stated behaviour of the tile's interface: written into the manifest
+/// (`behaviour.<key>`) and README's interface section (a test checks that
+/// README lists every key with its result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Behaviour {
+    /// Key (manifest, README).
+    pub key: &'static str,
+    /// The result in one word: `zero`, `dropped`, `ignored`, `undefined`, ...
+    pub result: &'static str,
+    /// What happens, exactly.
+    pub detail: &'static str,
+    /// The test that checks it (empty for `undefined`: not allowed, so not tested).
+    pub tested_by: &'static str,
+}
+
+const fn beh(
+    key: &'static str,
+    result: &'static str,
+    detail: &'static str,
+    tested_by: &'static str,
+) -> Behaviour {
+    Behaviour {
+        key,
+        result,
+        detail,
+        tested_by,
+    }
+}
+
+/// Where the interface behaviours are co-simulated against the golden model.
+const BEH_TEST: &str = "src/cosim.rs behaviour tests (cargo test --features cosim --lib cosim)";
+
+/// Every stated behaviour of the interface, checked against the RTL
+/// (`templates/`) and the golden model (`golden`).
+pub const BEHAVIOURS: [Behaviour; 24] = [
+    beh(
+        "input_entry_row",
+        "row_window*ou_rows+i",
+        "input entry i of an op drives crossbar row row_window*ou_rows + i with the DAC code of its input",
+        "tests/cosim.rs (every program)",
+    ),
+    beh(
+        "output_entry_col",
+        "col_window*ou_cols+j",
+        "output entry j of an op reads crossbar column col_window*ou_cols + j and adds into its output",
+        "tests/cosim.rs (every program)",
+    ),
+    beh(
+        "edge_rows",
+        "zero",
+        "in the last row window, rows at or beyond `rows` do not exist: a valid input entry there contributes zero",
+        BEH_TEST,
+    ),
+    beh(
+        "edge_cols",
+        "zero",
+        "in the last column window, columns at or beyond `cols` read as zero (their output adds 0)",
+        BEH_TEST,
+    ),
+    beh(
+        "window_out_of_range",
+        "undefined",
+        "row_window >= row_windows or col_window >= col_windows is not allowed (TileProgram::validate rejects it)",
+        "",
+    ),
+    beh(
+        "shift",
+        "2^(shift + t*dac_bits)",
+        "at activation step t each ADC code is multiplied by 2^(shift + t*dac_bits) and added (sign 1: subtracted); legal shift 0..=max_slice_shift (the compiler writes p*cell_bits for magnitude slice p); larger values are undefined",
+        "tests/cosim.rs (every program)",
+    ),
+    beh(
+        "input_index_out_of_range",
+        "zero",
+        "a valid input entry whose index is >= inputs drives its row with zero",
+        BEH_TEST,
+    ),
+    beh(
+        "output_index_out_of_range",
+        "dropped",
+        "a valid output entry whose index is >= outputs adds nowhere",
+        BEH_TEST,
+    ),
+    beh(
+        "repeated_output_index",
+        "undefined",
+        "two valid output entries of one op naming the same output are not allowed; entries of different ops or of different crossbars may name the same output and add",
+        "",
+    ),
+    beh(
+        "count_above_ops",
+        "undefined",
+        "an op count above ops is not allowed (it would issue op words that do not exist)",
+        "",
+    ),
+    beh(
+        "count_zero",
+        "idle",
+        "a crossbar whose count is 0 issues nothing; with every count 0 a start takes `latency` cycles and every output reads 0",
+        BEH_TEST,
+    ),
+    beh(
+        "unused_data_bits",
+        "ignored",
+        "prog_data_i bits above the region's data_bits are ignored",
+        BEH_TEST,
+    ),
+    beh(
+        "unused_offset_bits",
+        "ignored",
+        "offset bits above the region's offset fields are ignored",
+        BEH_TEST,
+    ),
+    beh(
+        "xbar_out_of_range",
+        "dropped",
+        "a cells, ops or counts write naming crossbar >= xbars changes nothing",
+        BEH_TEST,
+    ),
+    beh(
+        "input_word_out_of_range",
+        "dropped",
+        "an inputs write naming word >= input_words changes nothing",
+        BEH_TEST,
+    ),
+    beh(
+        "row_or_op_out_of_range",
+        "undefined",
+        "a cells write with row >= rows or an ops write with k >= ops is not allowed",
+        "",
+    ),
+    beh(
+        "reset",
+        "control and counts",
+        "rst_ni low clears the controller (idle, done_o low), the pipeline's valid bits and every op count (to 0); cells, op words, inputs and accumulators keep their contents",
+        BEH_TEST,
+    ),
+    beh(
+        "reprogramming",
+        "no reset needed",
+        "any region may be rewritten whenever prog_ready_o is high; cells, op words, counts and inputs persist across vectors until rewritten",
+        BEH_TEST,
+    ),
+    beh(
+        "start",
+        "next edge",
+        "the rising edge that samples start_i high while busy_o is low accepts it: the outputs are cleared and busy_o is high after that edge",
+        BEH_TEST,
+    ),
+    beh(
+        "start_while_busy",
+        "ignored",
+        "start_i is ignored while busy_o is high",
+        BEH_TEST,
+    ),
+    beh(
+        "done",
+        "1-cycle pulse, busy_o low",
+        "done_o is high for exactly one cycle; busy_o is already low (and prog_ready_o high) in that cycle, so a start or a write in the done_o cycle is accepted",
+        BEH_TEST,
+    ),
+    beh(
+        "prog_while_busy",
+        "held off",
+        "prog_ready_o is low while busy_o is high: a write waits until the run ends",
+        BEH_TEST,
+    ),
+    beh(
+        "output_read",
+        "valid after done",
+        "an address presented on out_addr_i from the done_o cycle until the edge that accepts the next start reads the run's result on out_data_o read_latency edges later; out_addr_i >= outputs reads 0; before the first start the outputs are undefined",
+        BEH_TEST,
+    ),
+    beh(
+        "write_and_start_same_edge",
+        "undefined",
+        "a write and a start accepted on the same edge are not allowed",
+        "",
+    ),
+];
+
 /// The C++ header the co-simulation shim includes (`sme_ports.h`, written by
 /// build.rs): X-macro lists of the input and output ports with their numbers,
 /// the clock port and the region codes. The same for every config.

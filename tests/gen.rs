@@ -448,3 +448,26 @@ fn ports_and_regions_render_from_the_table() {
         );
     }
 }
+
+/// README's interface section states every behaviour of the manifest
+/// (`sme::iface::BEHAVIOURS`) with the same result and detail.
+#[test]
+fn readme_states_every_interface_behaviour() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for b in sme::iface::BEHAVIOURS {
+        let row = format!("| `{}` | {} | {} |", b.key, b.result, b.detail);
+        assert!(readme.contains(&row), "README lacks the row: {row}");
+        assert!(
+            b.result == "undefined" || !b.tested_by.is_empty(),
+            "{}: a defined behaviour names its test",
+            b.key
+        );
+    }
+    let cfg = TileConfig::default_config();
+    let b = generate(&cfg, DEFAULT_PREFIX);
+    let m: serde_json::Value = serde_json::from_str(&b.extras[1].text).unwrap();
+    assert_eq!(
+        m["behaviour"].as_object().unwrap().len(),
+        sme::iface::BEHAVIOURS.len()
+    );
+}

@@ -16,6 +16,10 @@ fn paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
             for (k, x) in m {
                 let seg = if ["dense", "sre", "sme"].contains(&k.as_str()) {
                     "<mapper>"
+                } else if prefix == "behaviour" {
+                    "<key>"
+                } else if prefix == "programming.op_layout" && k != "width" {
+                    "<field>"
                 } else {
                     k.as_str()
                 };
@@ -32,6 +36,10 @@ fn paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
                 }
                 if p == "config" {
                     out.push("config.<param>".into());
+                    continue;
+                }
+                if p == "derived" {
+                    out.push("derived.<width>".into());
                     continue;
                 }
                 paths(x, &p, out);
@@ -209,5 +217,23 @@ fn infer_json_is_documented() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let missing = undocumented(&String::from_utf8(o.stdout).unwrap());
+    assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
+}
+
+/// The manifest `sme gen` writes beside the RTL.
+#[test]
+fn gen_manifest_is_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rtl");
+    let o = sme()
+        .args([
+            "gen", "--xbar", "16", "--ou", "4x4", "--xbars", "2", "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json = std::fs::read_to_string(out.join("sme_tile.json")).unwrap();
+    let missing = undocumented(&json);
     assert!(missing.is_empty(), "not in docs/json.md: {missing:?}");
 }

@@ -67,15 +67,22 @@ pub fn run(a: &GenArgs) -> Result<()> {
         targets.insert(0, rtlgen::Target::Sim);
     }
     let mut seen = Vec::new();
+    let mut extra = Vec::new();
     for t in targets {
         if seen.contains(&t) {
             continue;
         }
         seen.push(t);
-        for f in rtlgen::target_files(t, &cfg, &a.prefix, &bundle.sources) {
-            files.push((f.name, f.text));
+        extra.extend(rtlgen::target_files(t, &cfg, &a.prefix, &bundle.sources));
+    }
+    // The core file names the target files too.
+    let core = bundle.core_file(&cfg, &a.prefix, &extra);
+    for f in files.iter_mut() {
+        if f.0 == core.name {
+            f.1 = core.text.clone();
         }
     }
+    files.extend(extra.into_iter().map(|f| (f.name, f.text)));
     outdir::write_all(&a.out, &files, a.force)?;
     let p = &cfg.params;
     println!(

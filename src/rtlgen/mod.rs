@@ -12,7 +12,12 @@ use askama::Template;
 use serde_json::json;
 
 mod asic;
+mod axil;
+mod cheader;
 mod fpga;
+mod fusesoc;
+#[allow(unused_imports)] // build.rs includes this module and does not use it
+pub use fusesoc::core_name;
 
 /// Most iterations one generate loop may have: Verilator 5 refuses to
 /// unroll a generate loop past `--unroll-count` x 16 = 1024 iterations by
@@ -67,6 +72,9 @@ pub struct Ctx {
     /// The generate loop over the gather lanes, split into blocks of at
     /// most [`GEN_LOOP_MAX`] iterations: (blocks, iterations per block).
     pub lane_loop: (u32, u32),
+    /// Whether an input index can name an entry beyond `inputs` (then the
+    /// gather compares it and reads zero).
+    pub in_guard: bool,
     /// Width of the controller's flush counter: holds latency - 1.
     pub flush_bits: u32,
     /// Registers the crossbar read adds beyond the X-stage register:
@@ -161,6 +169,7 @@ impl Ctx {
             gather_lanes: p.xbars * p.ou_rows,
             act_pad_width: d.steps * p.dac_bits,
             lane_loop: gen_loop_split(p.xbars * p.ou_rows),
+            in_guard: (p.inputs as u64) < (1u64 << d.in_idx_bits),
             flush_bits: bits_for((d.latency - 1) as u64),
             xbar_delay: p.xbar_latency - 1,
             rd_side_bits: 1 + d.shift_bits + p.ou_cols * d.op_layout.out_entry_bits,
@@ -287,14 +296,36 @@ pub struct Bundle {
     pub top: String,
     /// Verilog sources in dependency order (package first, top last).
     pub sources: Vec<GenFile>,
-    /// Filelist, manifest and Yosys script.
+    /// Modules around the tile, each its own top (not in the filelist).
+    pub wrappers: Vec<GenFile>,
+    /// Filelist, manifest, Yosys script, C header and FuseSoC core file
+    /// (the core last).
     pub extras: Vec<GenFile>,
 }
 
 impl Bundle {
-    /// Every file (sources, then extras).
+    /// Every file (sources, wrappers, then extras).
     pub fn files(&self) -> impl Iterator<Item = &GenFile> {
-        self.sources.iter().chain(self.extras.iter())
+        self.sources
+            .iter()
+            .chain(self.wrappers.iter())
+            .chain(self.extras.iter())
+    }
+
+    /// The FuseSoC core file `<top>.core` for this bundle plus the
+    /// `target_files` written beside it (the bundle's own core names no
+    /// target file).
+    pub fn core_file(&self, cfg: &TileConfig, prefix: &str, target_files: &[GenFile]) -> GenFile {
+        let names: Vec<String> = self
+            .extras
+            .iter()
+            .chain(target_files.iter())
+            .map(|f| f.name.clone())
+            .collect();
+        GenFile {
+            name: format!("{}.core", self.top),
+            text: fusesoc::core(prefix, &cfg.tag(), &self.sources, &self.wrappers, &names),
+        }
     }
 }
 
@@ -341,93 +372,313 @@ pub fn ports(cfg: &TileConfig) -> Vec<(&'static str, &'static str, u32)> {
         .collect()
 }
 
-/// The manifest entry of one programming region: its offset and data layout
-/// with this config's numbers.
-fn manifest_region(cfg: &TileConfig, r: &Region) -> serde_json::Value {
-    let d = &cfg.derived;
-    let p = &cfg.params;
-    let (offset, count, data, data_bits) = match r.code {
-        iface::region::CELLS => (
-            format!("xbar << {} | row", d.row_idx_bits),
-            p.xbars * p.rows,
-            format!(
-                "one crossbar row: cell c at bits [c*{c}, c*{c}+{c})",
-                c = p.cell_bits
-            ),
-            d.row_data_bits,
-        ),
-        iface::region::OPS => (
-            format!("xbar << {} | k", d.op_idx_bits),
-            p.xbars * p.ops,
-            "op word, see op_layout".to_string(),
-            d.op_layout.width,
-        ),
-        iface::region::COUNTS => (
-            "xbar".to_string(),
-            p.xbars,
-            "number of ops of the crossbar".to_string(),
-            d.cnt_bits,
-        ),
-        iface::region::INPUTS => (
-            "word".to_string(),
-            d.input_words,
-            format!(
-                "inputs word*{ipw}+i at bits [i*{a}, i*{a}+{a}) for i < {ipw}",
-                ipw = d.inputs_per_word,
-                a = p.act_bits
-            ),
-            d.inputs_per_word * p.act_bits,
-        ),
-        _ => unreachable!("region {} has no manifest entry", r.name),
-    };
-    json!({"name": r.name, "region": r.code, "offset": offset, "count": count, "data": data, "data_bits": data_bits})
+/// One bit field of a programming address offset, a data word or an op
+/// word: `count` copies of `bits` bits, copy n at bit `lsb + n * stride`,
+/// each holding a value in `0..range`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Name (manifest key, C define suffix).
+    pub name: &'static str,
+    /// Lowest bit of copy 0.
+    pub lsb: u32,
+    /// Bits of one copy.
+    pub bits: u32,
+    /// Copies (1 for a scalar field).
+    pub count: u32,
+    /// Bits from one copy to the next (`bits` when packed).
+    pub stride: u32,
+    /// Valid values: `0..range`.
+    pub range: u64,
+    /// What a copy holds.
+    pub meaning: String,
 }
 
-/// The JSON manifest: top, config, derived widths, ports, memory map.
+impl Field {
+    fn one(name: &'static str, lsb: u32, bits: u32, range: u64, meaning: String) -> Field {
+        Field {
+            name,
+            lsb,
+            bits,
+            count: 1,
+            stride: bits,
+            range,
+            meaning,
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({"name": self.name, "lsb": self.lsb, "bits": self.bits, "count": self.count,
+               "stride": self.stride, "range": self.range, "meaning": self.meaning})
+    }
+}
+
+/// The layout of one programming region for `cfg`: (writes to fill it,
+/// offset fields, data fields).
+pub fn region_layout(cfg: &TileConfig, r: &Region) -> (u64, Vec<Field>, Vec<Field>) {
+    let d = &cfg.derived;
+    let p = &cfg.params;
+    let xbar = |lsb| {
+        Field::one(
+            "xbar",
+            lsb,
+            d.xbar_idx_bits,
+            p.xbars as u64,
+            "crossbar".into(),
+        )
+    };
+    match r.code {
+        iface::region::CELLS => (
+            (p.xbars * p.rows) as u64,
+            vec![
+                Field::one(
+                    "row",
+                    0,
+                    d.row_idx_bits,
+                    p.rows as u64,
+                    "crossbar row".into(),
+                ),
+                xbar(d.row_idx_bits),
+            ],
+            vec![Field {
+                name: "cell",
+                lsb: 0,
+                bits: p.cell_bits,
+                count: p.cols,
+                stride: p.cell_bits,
+                range: 1 << p.cell_bits,
+                meaning: "cell n of the row is column n".into(),
+            }],
+        ),
+        iface::region::OPS => (
+            (p.xbars * p.ops) as u64,
+            vec![
+                Field::one(
+                    "k",
+                    0,
+                    d.op_idx_bits,
+                    p.ops as u64,
+                    "op index in the crossbar's list".into(),
+                ),
+                xbar(d.op_idx_bits),
+            ],
+            vec![Field::one(
+                "op",
+                0,
+                d.op_layout.width,
+                0,
+                "op word, fields in programming.op_layout (range 0: any value of the layout)"
+                    .into(),
+            )],
+        ),
+        iface::region::COUNTS => (
+            p.xbars as u64,
+            vec![xbar(0)],
+            vec![Field::one(
+                "count",
+                0,
+                d.cnt_bits,
+                p.ops as u64 + 1,
+                "ops of the crossbar's list run per step (ops 0..count-1)".into(),
+            )],
+        ),
+        iface::region::INPUTS => (
+            d.input_words as u64,
+            vec![Field::one(
+                "word",
+                0,
+                d.in_word_bits,
+                d.input_words as u64,
+                "input word".into(),
+            )],
+            vec![Field {
+                name: "input",
+                lsb: 0,
+                bits: p.act_bits,
+                count: d.inputs_per_word,
+                stride: p.act_bits,
+                range: 1 << p.act_bits,
+                meaning: "copy n of word w is input w*inputs_per_word + n (unsigned activation; copies past the last input are ignored)"
+                    .into(),
+            }],
+        ),
+        _ => unreachable!("region {} has no layout", r.name),
+    }
+}
+
+/// The fields of one op word for `cfg` (LSB first). The input and output
+/// entries have sub-fields [`entry_fields`].
+pub fn op_fields(cfg: &TileConfig) -> Vec<Field> {
+    let d = &cfg.derived;
+    let p = &cfg.params;
+    let l = &d.op_layout;
+    vec![
+        Field::one("sign", l.sign, 1, 2, "1 = subtract the op's values".into()),
+        Field::one(
+            "shift",
+            l.shift,
+            d.shift_bits,
+            d.max_slice_shift as u64 + 1,
+            "weight-slice shift: at step t each ADC code is multiplied by 2^(shift + t*dac_bits); the compiler writes p*cell_bits for magnitude slice p".into(),
+        ),
+        Field::one(
+            "row_window",
+            l.rw,
+            d.rw_bits,
+            d.row_windows as u64,
+            "row window: input entry i drives crossbar row row_window*ou_rows + i".into(),
+        ),
+        Field::one(
+            "col_window",
+            l.cw,
+            d.cw_bits,
+            d.col_windows as u64,
+            "column window: output entry j reads crossbar column col_window*ou_cols + j".into(),
+        ),
+        Field {
+            name: "inputs",
+            lsb: l.inputs,
+            bits: l.in_entry_bits,
+            count: p.ou_rows,
+            stride: l.in_entry_bits,
+            range: 0,
+            meaning: "input entry i (valid, index): drives row row_window*ou_rows + i".into(),
+        },
+        Field {
+            name: "outputs",
+            lsb: l.outputs,
+            bits: l.out_entry_bits,
+            count: p.ou_cols,
+            stride: l.out_entry_bits,
+            range: 0,
+            meaning: "output entry j (valid, index): reads column col_window*ou_cols + j".into(),
+        },
+    ]
+}
+
+/// The sub-fields of an input (`outputs == false`) or output entry, relative
+/// to the entry's lowest bit.
+pub fn entry_fields(cfg: &TileConfig, outputs: bool) -> Vec<Field> {
+    let d = &cfg.derived;
+    let p = &cfg.params;
+    let (bits, range, what) = if outputs {
+        (d.out_idx_bits, p.outputs, "output accumulator")
+    } else {
+        (d.in_idx_bits, p.inputs, "input-buffer entry")
+    };
+    vec![
+        Field::one("valid", 0, 1, 2, "1 = the entry is used".into()),
+        Field::one("index", 1, bits, range as u64, what.into()),
+    ]
+}
+
+/// The manifest entry of one programming region: code, writes, and the
+/// offset and data fields with this config's numbers.
+fn manifest_region(cfg: &TileConfig, r: &Region) -> serde_json::Value {
+    let (count, offset, data) = region_layout(cfg, r);
+    let data_bits = data
+        .iter()
+        .map(|f| f.lsb + f.count * f.stride)
+        .max()
+        .unwrap_or(0);
+    json!({
+        "name": r.name,
+        "region": r.code,
+        "count": count,
+        "offset_fields": offset.iter().map(Field::json).collect::<Vec<_>>(),
+        "data_fields": data.iter().map(Field::json).collect::<Vec<_>>(),
+        "data_bits": data_bits,
+    })
+}
+
+/// The manifest's `op_layout`: every field of an op word with bit offsets,
+/// widths and valid ranges.
+fn manifest_op_layout(cfg: &TileConfig) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for f in op_fields(cfg) {
+        let mut v = f.json();
+        if f.name == "inputs" || f.name == "outputs" {
+            v["entry_fields"] = entry_fields(cfg, f.name == "outputs")
+                .iter()
+                .map(Field::json)
+                .collect();
+        }
+        m.insert(f.name.to_string(), v);
+    }
+    m.insert("width".into(), json!(cfg.derived.op_layout.width));
+    serde_json::Value::Object(m)
+}
+
+/// The JSON manifest: top, config, derived widths, ports, memory map, op
+/// layout, timing and every stated interface behaviour
+/// ([`iface::BEHAVIOURS`]).
 pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_json::Value {
     let d = &cfg.derived;
     let p = &cfg.params;
     let top = format!("{prefix}_tile");
+    let behaviour: serde_json::Map<String, serde_json::Value> = iface::BEHAVIOURS
+        .iter()
+        .map(|b| {
+            (
+                b.key.to_string(),
+                json!({"result": b.result, "detail": b.detail, "tested_by": b.tested_by}),
+            )
+        })
+        .collect();
     json!({
         "generator": format!("sme {GENERATOR_VERSION}"),
         "top": top,
         "files": sources.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+        "driver_files": {
+            "c_header": format!("{top}.h"),
+            "sv_package": format!("{top}_pkg.sv"),
+        },
+        "wrappers": [format!("{top}_axil_pkg.sv"), format!("{top}_axil.sv")],
+        "axil": axil::Axil::new(cfg).json(prefix),
         "config": cfg.params,
         "derived": cfg.derived,
         "ports": ports(cfg).iter().map(|(n, dir, w)| json!({"name": n, "dir": dir, "width": w})).collect::<Vec<_>>(),
         "cycles": {
             "formula": "steps * max_ops + latency",
+            "terms": {
+                "steps": d.steps,
+                "max_ops": "the largest op count written to region counts (0 if none)",
+                "latency": d.latency,
+            },
             "xbar_latency": p.xbar_latency,
             "steps": d.steps,
             "latency": d.latency,
             "counted_from": "the rising edge that samples start_i high while idle",
             "counted_to": "the first rising edge after which done_o is high",
         },
+        "handshake": {
+            "start_accepted": "the rising edge that samples start_i high while busy_o is low",
+            "busy_from": "the edge that accepts start_i",
+            "busy_in_done_cycle": false,
+            "done_pulse_cycles": 1,
+            "start_while_busy": "ignored",
+            "start_in_done_cycle": "accepted",
+            "prog_ready_while_busy": false,
+        },
         "programming": {
             "handshake": "a write happens on a rising edge with prog_valid_i && prog_ready_o; prog_ready_o is high only while idle",
             "addr_bits": d.prog_addr_bits,
             "data_bits": d.prog_data_bits,
-            "region_bits": [d.prog_addr_bits - 1, d.prog_addr_bits - iface::REGION_BITS],
+            "address": {
+                "region": {"lsb": d.prog_offset_bits, "bits": iface::REGION_BITS},
+                "offset": {"lsb": 0, "bits": d.prog_offset_bits},
+            },
             "offset_bits": d.prog_offset_bits,
             "regions": iface::region::ALL.iter().map(|r| manifest_region(cfg, r)).collect::<Vec<_>>(),
-            "op_layout": {
-                "sign": {"lsb": d.op_layout.sign, "bits": 1, "meaning": "1 = subtract"},
-                "shift": {"lsb": d.op_layout.shift, "bits": d.shift_bits},
-                "row_window": {"lsb": d.op_layout.rw, "bits": d.rw_bits},
-                "col_window": {"lsb": d.op_layout.cw, "bits": d.cw_bits},
-                "inputs": {"lsb": d.op_layout.inputs, "entries": p.ou_rows, "entry_bits": d.op_layout.in_entry_bits,
-                           "entry": "bit 0 valid, bits [1..] input index"},
-                "outputs": {"lsb": d.op_layout.outputs, "entries": p.ou_cols, "entry_bits": d.op_layout.out_entry_bits,
-                            "entry": "bit 0 valid, bits [1..] output index (distinct within an op)"},
-                "width": d.op_layout.width,
-            },
+            "op_layout": manifest_op_layout(cfg),
         },
         "output_port": {
             "addr_bits": d.out_idx_bits,
             "data_bits": d.acc_bits,
+            "signed": true,
             "read_latency": d.out_latency,
-            "meaning": "signed two's complement sum of every crossbar's bank for the output out_addr_i named read_latency rising edges earlier (registered read port); valid from the cycle after done_o until the next start",
+            "meaning": "two's complement sum of every crossbar's bank for the output out_addr_i named read_latency rising edges earlier",
         },
+        "behaviour": behaviour,
         "sequence": [
             "reset: rst_ni low for at least one cycle",
             format!(
@@ -439,8 +690,8 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
             format!("write the input vector (region {})", iface::region::INPUTS),
             "pulse start_i for one cycle while busy_o is low",
             "wait for done_o (a one-cycle pulse)",
-            "read outputs 0..outputs-1: set out_addr_i, read out_data_o after the next rising edge (registered read port)",
-            "for the next vector: write inputs, start again (cells and ops persist)",
+            "read outputs 0..outputs-1: set out_addr_i, read out_data_o read_latency rising edges later",
+            "for the next vector: write inputs, start again (cells, ops and counts persist)",
         ],
     })
 }
@@ -584,7 +835,8 @@ pub fn testbench(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<Gen
     ]
 }
 
-/// Render everything for `cfg`: sources, `<top>.f`, `<top>.json`, `<top>.ys`.
+/// Render everything for `cfg`: sources, `<top>.f`, `<top>.json`, `<top>.ys`,
+/// the C header `<top>.h` and the FuseSoC core `<top>.core`.
 pub fn generate(cfg: &TileConfig, prefix: &str) -> Bundle {
     let sources = verilog(cfg, prefix);
     let top = format!("{prefix}_tile");
@@ -605,10 +857,18 @@ pub fn generate(cfg: &TileConfig, prefix: &str) -> Bundle {
             name: format!("{top}.ys"),
             text: yosys_script(prefix, &sources),
         },
+        GenFile {
+            name: format!("{top}.h"),
+            text: cheader::header(cfg, prefix),
+        },
     ];
-    Bundle {
+    let mut b = Bundle {
         top,
         sources,
+        wrappers: axil::files(cfg, prefix),
         extras,
-    }
+    };
+    let core = b.core_file(cfg, prefix, &[]);
+    b.extras.push(core);
+    b
 }

@@ -23,8 +23,8 @@
 // before gather: the DacW-bit slice of the current activation step is taken
 // once per input (slice[n] = x[n][step*DacW +: DacW]), then each lane (one
 // crossbar row of one OU) picks its input's slice: code = slice[idx], or 0
-// for an idle row. Each lane's mux is then Inputs:1 over DacW bits rather
-// than over ActW bits.
+// for an idle row or an index at or beyond Inputs. Each lane's mux is then
+// Inputs:1 over DacW bits rather than over ActW bits.
 module sme_gather #(
   // Constants of sme_tile_pkg (localparams: not overridable).
   localparam int Lanes     = sme_tile_pkg::GatherLanes,
@@ -87,7 +87,9 @@ module sme_gather #(
         logic [InIdxW-1:0]  idx;
         assign valid = valid_i[lb * LaneBlk + li];
         assign idx   = idx_i[(lb * LaneBlk + li)*InIdxW +: InIdxW];
-        assign code_o[(lb * LaneBlk + li)*DacW +: DacW] = valid ? slice[idx*DacW +: DacW] : '0;
+        // An index at or beyond Inputs reads as zero.
+        assign code_o[(lb * LaneBlk + li)*DacW +: DacW] =
+          (valid && ({1'b0, idx} < (InIdxW + 1)'(Inputs))) ? slice[idx*DacW +: DacW] : '0;
       end
     end
   end
