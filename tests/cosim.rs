@@ -374,7 +374,7 @@ fn hot_entry_program(
 /// cycle model.
 #[test]
 fn accumulator_hazards_directed() {
-    let mut rng = Rng::new(0x5eed_acc);
+    let mut rng = Rng::new(0x05ee_dacc);
     for m in MODELS.iter() {
         let mut tile = Tile::new(m.name).expect("model linked");
         let cfg = tile.config().clone();

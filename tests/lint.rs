@@ -382,6 +382,10 @@ fn synth_ice40_infers_block_ram_without_latches() {
             (w.next() == Some("SB_RAM40_4K")).then(|| w.next()?.parse().ok())?
         })
         .expect("SB_RAM40_4K count in the statistics");
-    assert!(brams >= rams.len(), "{brams} SB_RAM40_4K for {} memories", rams.len());
+    assert!(
+        brams >= rams.len(),
+        "{brams} SB_RAM40_4K for {} memories",
+        rams.len()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
