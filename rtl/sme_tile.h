@@ -42,7 +42,7 @@
 #define SME_TILE_MAX_STEP_SHIFT                  7u
 #define SME_TILE_OP_IDX_BITS                     7u
 #define SME_TILE_OUT_IDX_BITS                    8u
-#define SME_TILE_OUT_LATENCY                     1u
+#define SME_TILE_OUT_LATENCY                     4u
 #define SME_TILE_PROG_ADDR_BITS                  12u
 #define SME_TILE_PROG_DATA_BITS                  243u
 #define SME_TILE_PROG_OFFSET_BITS                10u
@@ -68,7 +68,7 @@
  * OUT_READ_LATENCY rising edges earlier. */
 #define SME_TILE_OUT_ADDR_BITS                   8u
 #define SME_TILE_OUT_DATA_BITS                   29u
-#define SME_TILE_OUT_READ_LATENCY                1u
+#define SME_TILE_OUT_READ_LATENCY                4u
 
 /* Programming address: {region, offset}. */
 /* (SME_TILE_PROG_ADDR_BITS and SME_TILE_PROG_DATA_BITS: above.) */

@@ -78,6 +78,17 @@ package sme_tile_pkg;
   // Controller: cycles from the last issue to done, and the flush counter.
   localparam int Latency     = 4;
   localparam int FlushW      = 2;
+  // Output read port: one accumulator memory per crossbar and OU column,
+  // summed by an adder tree of OutFanIn-input nodes with a register after
+  // every level; read latency OutLatency cycles (the memory read, then one
+  // per tree level), one address per cycle.
+  localparam int OutLanes    = 64;
+  localparam int OutFanIn    = 4;
+  // OutLatency is for the host side (drivers, testbenches); the RTL builds
+  // the tree from the levels the generator computed, so no module reads it.
+  /* verilator lint_off UNUSEDPARAM */
+  localparam int OutLatency  = 4;
+  /* verilator lint_on UNUSEDPARAM */
 
   // Programming port: prog_addr_i = {region, offset}.
   localparam int ProgAddrW   = 12;

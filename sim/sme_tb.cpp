@@ -18,8 +18,10 @@
 //   W <addr> <data>   programming write (hex, no 0x): waits for prog_ready_o
 //   I <n>             n idle clock cycles
 //   R                 pulse start_i, wait for done_o; prints `cycles <n>`
-//   O                 read every output (address, one clock edge, data: the
-//                     read port is registered); prints `out <y0> <y1> ...`
+//   O                 read every output: one address per clock edge, output o
+//                     after the SME_OUT_LATENCY-th edge from the one that
+//                     sampled its address (the read port is pipelined);
+//                     prints `out <y0> <y1> ...`
 //   X                 reset (two cycles with rst_ni low)
 // Results (stdout): first line `sme-out 1`, then the `cycles` and `out`
 // lines in command order. Outputs are signed decimal (sign-extended from
@@ -29,8 +31,9 @@
 // its port, timeout, an $error in the design, a trace or results file that
 // cannot be written).
 //
-// SME_ACC_BITS, SME_OUTPUTS, SME_OUT_IDX_BITS, SME_PROG_ADDR_BITS and
-// SME_PROG_DATA_BITS come from the makefile (the config; the port widths are
+// SME_ACC_BITS, SME_OUTPUTS, SME_OUT_LATENCY (the output port's read latency,
+// the manifest's output_port.read_latency), SME_OUT_IDX_BITS,
+// SME_PROG_ADDR_BITS and SME_PROG_DATA_BITS come from the makefile (the config; the port widths are
 // rendered from the generator's port table, src/iface.rs); VM_TRACE is set by
 // Verilator when built with TRACE=1.
 #include <cerrno>
@@ -59,6 +62,9 @@
 #endif
 #ifndef SME_OUTPUTS
 #error "define SME_OUTPUTS (number of outputs) - use the generated sme_tb.mk"
+#endif
+#if !defined(SME_OUT_LATENCY) || SME_OUT_LATENCY < 1
+#error "define SME_OUT_LATENCY (output port read latency, >= 1) - use the generated sme_tb.mk"
 #endif
 #if !defined(SME_PROG_ADDR_BITS) || !defined(SME_PROG_DATA_BITS)
 #error "define SME_PROG_ADDR_BITS and SME_PROG_DATA_BITS - use the generated sme_tb.mk"
@@ -312,11 +318,15 @@ void run_stream(Bench& b, std::istream& in, const std::string& name) {
       std::printf("cycles %llu\n", static_cast<unsigned long long>(n));
     } else if (cmd == "O") {
       std::string outl = "out";
-      for (uint32_t o = 0; o < SME_OUTPUTS; ++o) {
-        put(b.top->out_addr_i, Words{o, 0});
+      // Pipelined read port: edge e samples address e (held at the last
+      // one); after edge e out_data_o holds output e + 1 - SME_OUT_LATENCY.
+      const uint32_t lat = SME_OUT_LATENCY;
+      for (uint32_t e = 0; e + 1 < SME_OUTPUTS + lat; ++e) {
+        uint32_t a = e < SME_OUTPUTS ? e : SME_OUTPUTS - 1;
+        put(b.top->out_addr_i, Words{a, 0});
         b.eval();
-        b.tick();  // registered read port: data one edge after the address
-        outl += " " + to_signed_dec(get(b.top->out_data_o), SME_ACC_BITS);
+        b.tick();
+        if (e + 1 >= lat) outl += " " + to_signed_dec(get(b.top->out_data_o), SME_ACC_BITS);
       }
       std::printf("%s\n", outl.c_str());
     } else if (cmd == "X") {

@@ -348,7 +348,10 @@ pub struct Derived {
     /// list: `PIPELINE_LATENCY + xbar_latency - 1`.
     pub latency: u32,
     /// Read latency of the output port in cycles: `out_data_o` holds the
-    /// output named by `out_addr_i` this many rising edges earlier.
+    /// output named by `out_addr_i` this many rising edges earlier (one
+    /// address per cycle). The accumulator memory read plus one cycle per
+    /// level of the adder tree over the `xbars x ou_cols` memories:
+    /// `1 + max(1, ceil(log4(xbars x ou_cols)))`.
     pub out_latency: u32,
 }
 
@@ -392,8 +395,35 @@ pub struct TileConfig {
 /// ([`Derived::latency`]).
 pub(crate) const PIPELINE_LATENCY: u32 = 4;
 
-/// Read latency of the registered output port ([`Derived::out_latency`]).
-pub(crate) const OUT_READ_LATENCY: u32 = 1;
+/// Read latency of the accumulator memories (`<prefix>_acc_ram`, one per
+/// crossbar and OU column): the first cycle of the output read port.
+pub(crate) const ACC_RAM_LATENCY: u32 = 1;
+
+/// Inputs of one node of the output port's adder tree: each registered tree
+/// level adds up to this many values (two adder levels between registers).
+pub(crate) const OUT_TREE_FAN_IN: u32 = 4;
+
+/// Values out of each registered level of the output port's adder tree over
+/// `lanes` accumulator memories (one per crossbar and OU column): at least
+/// one level (the output register), the last one a single value.
+pub(crate) fn out_tree_levels(lanes: u32) -> Vec<u32> {
+    let mut levels = Vec::new();
+    let mut n = lanes.max(1);
+    loop {
+        n = n.div_ceil(OUT_TREE_FAN_IN);
+        levels.push(n);
+        if n == 1 {
+            break;
+        }
+    }
+    levels
+}
+
+/// Read latency of the output port ([`Derived::out_latency`]): the
+/// accumulator memory read, then one cycle per adder-tree level.
+pub(crate) fn out_read_latency(xbars: u32, ou_cols: u32) -> u32 {
+    ACC_RAM_LATENCY + out_tree_levels(xbars * ou_cols).len() as u32
+}
 
 /// Bits needed to represent values 0..=v (at least 1).
 pub(crate) fn bits_for(v: u64) -> u32 {
@@ -580,7 +610,7 @@ impl TileConfig {
                 prog_addr_bits,
                 prog_offset_bits,
                 latency: PIPELINE_LATENCY + xbar_latency - 1,
-                out_latency: OUT_READ_LATENCY,
+                out_latency: out_read_latency(xbars, ou_cols),
             },
         })
     }
@@ -649,6 +679,18 @@ mod tests {
         assert!(c.derived.adc_lossless);
         assert_eq!(c.derived.slices, 7);
         assert_eq!(c.derived.steps, 8);
+    }
+
+    #[test]
+    fn output_read_latency_follows_the_adder_tree() {
+        assert_eq!(out_tree_levels(1), vec![1]);
+        assert_eq!(out_tree_levels(4), vec![1]);
+        assert_eq!(out_tree_levels(5), vec![2, 1]);
+        assert_eq!(out_tree_levels(64), vec![16, 4, 1]);
+        assert_eq!(out_tree_levels(65), vec![17, 5, 2, 1]);
+        // Default: 8 crossbars x 8 OU columns = 64 memories, 3 tree levels.
+        assert_eq!(TileConfig::default_config().derived.out_latency, 4);
+        assert_eq!(out_read_latency(1, 1), 2);
     }
 
     #[test]

@@ -230,7 +230,7 @@ impl Tile {
     }
 
     /// Load an input vector through the programming port.
-    pub(crate) fn load_inputs(&mut self, x: &[u32]) {
+    pub fn load_inputs(&mut self, x: &[u32]) {
         for w in input_writes(&self.cfg, x) {
             self.write(&w);
         }
@@ -259,25 +259,49 @@ impl Tile {
     }
 
     /// Read every output through the output port (sign-extended). The read
-    /// port is registered: set the address, one clock edge, then read.
-    pub(crate) fn read_outputs(&mut self) -> Vec<i128> {
+    /// port is pipelined with the config's read latency L
+    /// ([`crate::config::Derived::out_latency`]): one address per cycle,
+    /// output o is on `out_data_o` after the L-th rising edge from the one
+    /// that sampled address o.
+    pub fn read_outputs(&mut self) -> Vec<i128> {
         let acc_bits = port::OUT_DATA.width.bits(&self.cfg);
         let n = self.cfg.params.outputs;
+        let lat = self.cfg.derived.out_latency;
         let mut y = Vec::with_capacity(n as usize);
-        for o in 0..n {
-            self.poke(port::OUT_ADDR, &BigUint::from(o));
+        // Edge e samples address e (held at the last one after n - 1); after
+        // edge e the port holds output e + 1 - L.
+        for e in 0..n + lat - 1 {
+            self.poke(port::OUT_ADDR, &BigUint::from(e.min(n - 1)));
             self.eval();
             self.tick();
-            let raw = self.peek(port::OUT_DATA);
-            let mut v: i128 = 0;
-            for (i, dgt) in raw.to_u32_digits().iter().enumerate() {
-                v |= (*dgt as i128) << (32 * i);
+            if e + 1 >= lat {
+                y.push(self.peek_signed(port::OUT_DATA, acc_bits));
             }
-            // Sign-extend from acc_bits.
-            let shift = 128 - acc_bits;
-            y.push((v << shift) >> shift);
         }
         y
+    }
+
+    /// Read output `o` alone: set the address, wait `out_latency` edges,
+    /// read (sign-extended).
+    pub fn read_output(&mut self, o: u32) -> i128 {
+        let acc_bits = port::OUT_DATA.width.bits(&self.cfg);
+        self.poke(port::OUT_ADDR, &BigUint::from(o));
+        self.eval();
+        for _ in 0..self.cfg.derived.out_latency {
+            self.tick();
+        }
+        self.peek_signed(port::OUT_DATA, acc_bits)
+    }
+
+    /// Read output port `p` as a signed `bits`-bit value.
+    fn peek_signed(&mut self, p: Port, bits: u32) -> i128 {
+        let raw = self.peek(p);
+        let mut v: i128 = 0;
+        for (i, dgt) in raw.to_u32_digits().iter().enumerate() {
+            v |= (*dgt as i128) << (32 * i);
+        }
+        let shift = 128 - bits;
+        (v << shift) >> shift
     }
 
     /// Run one input vector: load inputs, start, wait, read. Returns

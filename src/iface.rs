@@ -213,8 +213,8 @@ pub mod port {
         group: Some("Output read port."),
         ..port("out_addr_i", Dir::In, Width::OutIdx)
     };
-    /// Output read data (signed; registered: the output `out_addr_i` named
-    /// at the previous rising edge).
+    /// Output read data (signed; pipelined: the output `out_addr_i` named
+    /// `Derived::out_latency` rising edges earlier).
     pub(crate) const OUT_DATA: Port = port("out_data_o", Dir::Out, Width::Acc);
 }
 

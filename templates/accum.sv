@@ -1,15 +1,25 @@
 {{ c.header }}
 `default_nettype none
 
-// Output accumulator bank of one crossbar: Outputs signed AccW-bit entries.
-// Each cycle with en_i adds the signed value of every valid lane into the
-// entry the lane names (the program contract makes the lanes of one op name
-// distinct entries; lanes naming an entry beyond Outputs write nothing).
-// clear_i (one cycle at start, when the pipeline is empty) wins over en_i and
-// clears every entry at once through a live bit per entry: an entry whose
-// live bit is low reads as zero and is overwritten by its next write. The
-// live bits have no reset: entries are undefined until the first start.
-// Read combinationally.
+// Output accumulators of one crossbar: one memory {{ c.prefix }}_acc_ram per OU
+// column (lane), Outputs signed AccW-bit partial sums each; output o is the
+// sum of entry o of every lane of every crossbar (the tile's read port adds
+// them). Each lane is a read-modify-write pipeline over its memory:
+//   S stage (rd_*)  an op is in the splice stage: its lane reads the entry it
+//                   will accumulate into (synchronous read, latency 1);
+//   A stage (en_i)  the op adds its lane value to that entry and writes the
+//                   sum back (lanes naming an entry beyond Outputs write
+//                   nothing).
+// A read of the entry the op ahead writes at the same edge is served by a
+// bypass register holding that write, never by the memory, so back-to-back
+// ops of one lane may name the same entry. clear_i (one cycle at start, when
+// the pipeline is empty) clears every entry at once through a live bit per
+// entry: an entry whose live bit is low reads as zero and is overwritten by
+// its next write (no memory reset). The live bits have no reset: entries are
+// undefined until the first start. While no op is in the S stage the
+// memories read out_addr_i instead: out_o holds every lane's entry
+// out_addr_i of the previous edge, zero when not written since the start or
+// out of range.
 module {{ c.prefix }}_accum #(
   // Constants of {{ c.pkg }} (localparams: not overridable).
   localparam int Lanes   = {{ c.pkg }}::OuCols,
@@ -20,64 +30,73 @@ module {{ c.prefix }}_accum #(
 ) (
   input  logic                     clk_i,
   input  logic                     clear_i,
+  // S stage: the entries the next cycle's ops accumulate into.
+  input  logic                     rd_en_i,
+  input  logic [Lanes*OutIdxW-1:0] rd_idx_i,
+  // A stage: accumulate.
   input  logic                     en_i,
   input  logic [Lanes-1:0]         valid_i,
   input  logic [Lanes*OutIdxW-1:0] idx_i,
   input  logic [Lanes*SpliceW-1:0] val_i,
-  input  logic [OutIdxW-1:0]       rd_addr_i,
-  output logic [AccW-1:0]          rd_data_o
+  // Output read.
+  input  logic [OutIdxW-1:0]       out_addr_i,
+  output logic [Lanes*AccW-1:0]    out_o
 );
 
-  logic [AccW-1:0]    acc_q [Outputs];
-  logic [Outputs-1:0] live_q;
-
-  // Per lane: in range, and the entry's new value (old value, or zero when
-  // not live, plus the sign-extended lane value).
-  logic [Lanes-1:0]      hit;
-  logic [Lanes*AccW-1:0] sum;
-
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
+    // S stage: read address (the op's entry, else the output port's).
+    logic [OutIdxW-1:0] raddr;
+    logic               live_rd_q;
+    logic [AccW-1:0]    rdata, rd_val;
+    logic [Outputs-1:0] live_q;
+
+    assign raddr = rd_en_i ? rd_idx_i[l*OutIdxW +: OutIdxW] : out_addr_i;
+
+    // Live bit of the entry read, registered with the memory read.
+    always_ff @(posedge clk_i) begin
+      live_rd_q <= ({1'b0, raddr} < (OutIdxW + 1)'(Outputs)) && live_q[raddr];
+    end
+
+    assign rd_val = live_rd_q ? rdata : '0;
+    assign out_o[l*AccW +: AccW] = rd_val;
+
+    // A stage: old value (bypassed from the write at the read's edge when
+    // that write hit the same entry) plus the sign-extended lane value.
     logic [OutIdxW-1:0] idx;
-    logic [AccW-1:0]    old;
+    logic               hit, we, byp_we_q;
+    logic [OutIdxW-1:0] byp_addr_q;
+    logic [AccW-1:0]    old, sum, byp_data_q;
 
-    assign idx    = idx_i[l*OutIdxW +: OutIdxW];
-    assign hit[l] = valid_i[l] && ({1'b0, idx} < (OutIdxW + 1)'(Outputs));
-    assign old    = (hit[l] && live_q[idx]) ? acc_q[idx] : '0;
-    assign sum[l*AccW +: AccW] = old + AccW'($signed(val_i[l*SpliceW +: SpliceW]));
-  end
+    assign idx = idx_i[l*OutIdxW +: OutIdxW];
+    assign hit = en_i && valid_i[l] && ({1'b0, idx} < (OutIdxW + 1)'(Outputs));
+    assign we  = hit && !clear_i;
+    assign old = (byp_we_q && byp_addr_q == idx) ? byp_data_q : rd_val;
+    assign sum = old + AccW'($signed(val_i[l*SpliceW +: SpliceW]));
 
-  // One process writes the entries: one indexed write per lane.
-  always_ff @(posedge clk_i) begin
-    if (!clear_i && en_i) begin
-      for (int l = 0; l < Lanes; l++) begin
-        if (hit[l]) begin
-          acc_q[idx_i[l*OutIdxW +: OutIdxW]] <= sum[l*AccW +: AccW];
-        end
+    always_ff @(posedge clk_i) begin
+      byp_we_q   <= we;
+      byp_addr_q <= idx;
+      byp_data_q <= sum;
+    end
+
+    {{ c.prefix }}_acc_ram u_acc_ram (
+      .clk_i   (clk_i),
+      .we_i    (we),
+      .waddr_i (idx),
+      .wdata_i (sum),
+      .raddr_i (raddr),
+      .rdata_o (rdata)
+    );
+
+    // Live bits: cleared at start, set by the first write of an entry.
+    always_ff @(posedge clk_i) begin
+      if (clear_i) begin
+        live_q <= '0;
+      end else if (we) begin
+        live_q[idx] <= 1'b1;
       end
     end
   end
-
-  // Live bits: cleared at start, set by the first write of an entry.
-  logic [Outputs-1:0] live_set;
-  always_comb begin
-    live_set = '0;
-    for (int l = 0; l < Lanes; l++) begin
-      if (valid_i[l] && ({1'b0, idx_i[l*OutIdxW +: OutIdxW]} < (OutIdxW + 1)'(Outputs))) begin
-        live_set[idx_i[l*OutIdxW +: OutIdxW]] = 1'b1;
-      end
-    end
-  end
-
-  always_ff @(posedge clk_i) begin
-    if (clear_i) begin
-      live_q <= '0;
-    end else if (en_i) begin
-      live_q <= live_q | live_set;
-    end
-  end
-
-  assign rd_data_o = ({1'b0, rd_addr_i} < (OutIdxW + 1)'(Outputs) && live_q[rd_addr_i])
-                     ? acc_q[rd_addr_i] : '0;
 
 endmodule
 

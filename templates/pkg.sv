@@ -71,6 +71,17 @@ package {{ c.pkg }};
   // Controller: cycles from the last issue to done, and the flush counter.
   localparam int Latency     = {{ c.derived.latency }};
   localparam int FlushW      = {{ c.flush_bits }};
+  // Output read port: one accumulator memory per crossbar and OU column,
+  // summed by an adder tree of OutFanIn-input nodes with a register after
+  // every level; read latency OutLatency cycles (the memory read, then one
+  // per tree level), one address per cycle.
+  localparam int OutLanes    = {{ c.out_lanes }};
+  localparam int OutFanIn    = {{ c.out_fan_in }};
+  // OutLatency is for the host side (drivers, testbenches); the RTL builds
+  // the tree from the levels the generator computed, so no module reads it.
+  /* verilator lint_off UNUSEDPARAM */
+  localparam int OutLatency  = {{ c.derived.out_latency }};
+  /* verilator lint_on UNUSEDPARAM */
 
   // Programming port: prog_addr_i = {region, offset}.
   localparam int ProgAddrW   = {{ c.derived.prog_addr_bits }};

@@ -11,7 +11,9 @@
 //                  cycles: the crossbar adds xbar_latency - 1 registers and
 //                  the op's side band is delayed with it)
 //   S  splice       sign, slice shift, step shift (register)
-//   A  accumulate   into the crossbar's output bank
+//   A  accumulate   into the crossbar's accumulator memories (one per OU
+//                  column; each lane reads its entry in the S stage and
+//                  writes the sum back in the A stage)
 // Cycles from the accepted start to done: Steps * (longest op list) + Latency.
 //
 // Programming port (valid/ready; accepted only while idle):
@@ -19,9 +21,10 @@
 {%- for line in c.region_docs %}
 //   {{ line }}
 {%- endfor %}
-// Output read port (registered, read latency 1): out_data_o = output
-// out_addr_i sampled at the previous rising edge (sum of all banks); valid
-// from one cycle after done_o has pulsed until the next start.
+// Output read port (pipelined, read latency OutLatency = {{ c.derived.out_latency }}): out_data_o =
+// output out_addr_i sampled OutLatency rising edges earlier (the sum of that
+// entry over every accumulator memory), one address per cycle; valid from
+// one cycle after done_o has pulsed until the next start.
 module {{ c.prefix }}_tile #(
   // Constants of {{ c.pkg }} (localparams: not overridable; every submodule
   // takes its constants from the same package, so the design is consistent
@@ -53,6 +56,8 @@ module {{ c.prefix }}_tile #(
   localparam int ShiftW    = {{ c.pkg }}::ShiftW,
   localparam int SumW      = {{ c.pkg }}::SumW,
   localparam int SpliceW   = {{ c.pkg }}::SpliceW,
+  localparam int OutLanes  = {{ c.pkg }}::OutLanes,
+  localparam int OutFanIn  = {{ c.pkg }}::OutFanIn,
 {%- if c.xbar_delay > 0 %}
   // Crossbar read registers beyond the X stage, and the delayed side band.
   localparam int XbarDelay = {{ c.pkg }}::XbarDelay,
@@ -172,7 +177,8 @@ module {{ c.prefix }}_tile #(
   assign step_r = step_g_q;
 {%- endif %}
 
-  logic [Xbars*AccW-1:0] bank_rd;
+  // Every accumulator memory's entry out_addr_i of the previous edge.
+  logic [OutLanes*AccW-1:0] out_l0;
 
   for (genvar j = 0; j < Xbars; j++) begin : gen_xbar
     // F: the op word issued to this crossbar.
@@ -313,44 +319,58 @@ module {{ c.prefix }}_tile #(
       outs_s_q <= outs_x_q;
     end
 
-    // A stage: accumulate into this crossbar's bank.
+    // A stage: accumulate into this crossbar's memories (their entries are
+    // read in the S stage, from the op's output entries in outs_x_q).
     logic [OuCols-1:0]         lane_valid;
-    logic [OuCols*OutIdxW-1:0] lane_idx;
+    logic [OuCols*OutIdxW-1:0] lane_idx, lane_rd_idx;
 
     for (genvar c = 0; c < OuCols; c++) begin : gen_out
-      assign lane_valid[c]                   = outs_s_q[c*OutEntW];
-      assign lane_idx[c*OutIdxW +: OutIdxW]  = outs_s_q[c*OutEntW + 1 +: OutIdxW];
+      assign lane_valid[c]                     = outs_s_q[c*OutEntW];
+      assign lane_idx[c*OutIdxW +: OutIdxW]    = outs_s_q[c*OutEntW + 1 +: OutIdxW];
+      assign lane_rd_idx[c*OutIdxW +: OutIdxW] = outs_x_q[c*OutEntW + 1 +: OutIdxW];
     end
 
     {{ c.prefix }}_accum u_accum (
-      .clk_i     (clk_i),
-      .clear_i   (clear),
-      .en_i      (valid_s_q),
-      .valid_i   (lane_valid),
-      .idx_i     (lane_idx),
-      .val_i     (val_s_q),
-      .rd_addr_i (out_addr_i),
-      .rd_data_o (bank_rd[j*AccW +: AccW])
+      .clk_i      (clk_i),
+      .clear_i    (clear),
+      .rd_en_i    (valid_x_q),
+      .rd_idx_i   (lane_rd_idx),
+      .en_i       (valid_s_q),
+      .valid_i    (lane_valid),
+      .idx_i      (lane_idx),
+      .val_i      (val_s_q),
+      .out_addr_i (out_addr_i),
+      .out_o      (out_l0[j*OuCols*AccW +: OuCols*AccW])
     );
   end
 
   // ---------------------------------------------------------------------------
-  // Output read port: sum of all banks, registered
+  // Output read port: adder tree over the OutLanes memory outputs, OutFanIn
+  // values per node, a register after every level
   // ---------------------------------------------------------------------------
-  logic [AccW-1:0] out_sum, out_data_q;
+{%- for t in c.out_tree %}
+  // Level {{ t.level }}: {{ t.ins }} values in, {{ t.nodes }} registered sums out.
+  logic [{{ t.nodes }}*AccW-1:0] out_l{{ t.level }};
 
-  always_comb begin
-    out_sum = '0;
-    for (int j = 0; j < Xbars; j++) begin
-      out_sum = out_sum + bank_rd[j*AccW +: AccW];
+  for (genvar n = 0; n < {{ t.nodes }}; n++) begin : gen_out_l{{ t.level }}
+    logic [AccW-1:0] sum_d, sum_q;
+
+    // Node n adds OutFanIn values; the last one adds {{ t.last_ins }}.
+    always_comb begin
+      sum_d = '0;
+      for (int i = 0; i < ((n == {{ t.last_node }}) ? {{ t.last_ins }} : OutFanIn); i++) begin
+        sum_d = sum_d + out_l{{ t.prev }}[(n*OutFanIn + i)*AccW +: AccW];
+      end
     end
-  end
 
-  always_ff @(posedge clk_i) begin
-    out_data_q <= out_sum;
-  end
+    always_ff @(posedge clk_i) begin
+      sum_q <= sum_d;
+    end
 
-  assign out_data_o = out_data_q;
+    assign out_l{{ t.level }}[n*AccW +: AccW] = sum_q;
+  end
+{% endfor %}
+  assign out_data_o = out_l{{ c.out_levels }};
 
 endmodule
 

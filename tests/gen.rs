@@ -232,10 +232,12 @@ fn cli_gen_targets_write_their_flow_files() {
         assert!(ys.contains("read_verilog -sv sme_op_ram.sv\n"), "{ys}");
     }
     let asic = std::fs::read_to_string(d.join("sme_tile_asic.ys")).unwrap();
-    assert!(
-        asic.contains("read_verilog -sv -lib sme_op_ram.sv\n"),
-        "{asic}"
-    );
+    for ram in ["sme_op_ram", "sme_acc_ram"] {
+        assert!(
+            asic.contains(&format!("read_verilog -sv -lib {ram}.sv\n")),
+            "{asic}"
+        );
+    }
     assert!(asic.contains("read_verilog -sv sme_tile.sv\n"), "{asic}");
     std::fs::remove_dir_all(&d).unwrap();
 }

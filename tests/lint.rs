@@ -1,7 +1,8 @@
 //! Lint and portability over a parameter grid: `verilator --lint-only -Wall`
-//! (no waivers), `iverilog -g2012`, and Yosys `synth` + `check -assert` with
-//! an assertion that no latch exists; `synth_ice40` infers block RAM for the
-//! op memories. Needs the HDL tools (feature `cosim`;
+//! (one waiver: the package's `OutLatency`, for hosts, is read by no
+//! module), `iverilog -g2012`, and Yosys `synth` + `check -assert` with an
+//! assertion that no latch exists; `synth_ice40` infers block RAM for the
+//! op and accumulator memories. Needs the HDL tools (feature `cosim`;
 //! scripts/test installs them); a missing tool fails the test loudly.
 #![cfg(feature = "cosim")]
 
@@ -364,8 +365,9 @@ fn top_has_no_overridable_parameter() {
 }
 
 /// FPGA flow: `synth_ice40` on a small config maps every op memory
-/// (`sme_op_ram`) to iCE40 block RAM, turns no memory into a list of
-/// registers behind the designer's back, and builds no latch.
+/// (`sme_op_ram`) and every accumulator memory (`sme_acc_ram`, one per
+/// crossbar and OU column) to iCE40 block RAM, turns no memory into a list
+/// of registers behind the designer's back, and builds no latch.
 #[test]
 fn synth_ice40_infers_block_ram_without_latches() {
     let dir = scratch("ice40");
@@ -410,11 +412,36 @@ fn synth_ice40_infers_block_ram_without_latches() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    // Both op memories (256 words each) are block RAM, not flops.
+    // Both op memories (256 words each) and all 2 x 4 accumulator memories
+    // (8 entries each) are block RAM, not flops.
+    let mut rams = vec![];
     for j in 0..2 {
-        let ff =
-            format!("using FF mapping for memory sme_tile.u_ctrl.gen_xbar[{j}].u_op_ram.mem_q");
-        assert!(!log.contains(&ff), "{ff}");
+        rams.push(format!("sme_tile.u_ctrl.gen_xbar[{j}].u_op_ram.mem_q"));
+        for l in 0..4 {
+            rams.push(format!(
+                "sme_tile.gen_xbar[{j}].u_accum.gen_lane[{l}].u_acc_ram.mem_q"
+            ));
+        }
     }
+    for m in &rams {
+        let ff = format!("using FF mapping for memory {m}");
+        assert!(!log.contains(&ff), "{ff}");
+        let bram = format!("mapping memory {m} via $__ICE40_RAM4K_");
+        assert!(log.contains(&bram), "not block RAM: {m}");
+    }
+    // At least one SB_RAM40_4K per memory in the final statistics.
+    let brams: usize = log
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some("SB_RAM40_4K")).then(|| w.next()?.parse().ok())?
+        })
+        .expect("SB_RAM40_4K count in the statistics");
+    assert!(
+        brams >= rams.len(),
+        "{brams} SB_RAM40_4K for {} memories",
+        rams.len()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,7 +6,7 @@
 //! branch and print fields. Output is a pure function of (config, prefix):
 //! byte-identical on every run.
 
-use crate::config::{Derived, Params, TileConfig, bits_for};
+use crate::config::{Derived, OUT_TREE_FAN_IN, Params, TileConfig, bits_for, out_tree_levels};
 use crate::iface::{self, Port, Region};
 use askama::Template;
 use serde_json::json;
@@ -93,6 +93,32 @@ pub struct Ctx {
     /// The top's port declarations, rendered from [`iface::PORTS`] (widths
     /// name the top's localparams, which bind the package's constants).
     pub ports: Vec<PortDecl>,
+    /// Memories summed by the output read port: one per crossbar and OU column.
+    pub out_lanes: u32,
+    /// Inputs of one adder-tree node of the output read port.
+    pub out_fan_in: u32,
+    /// The registered levels of the output read port's adder tree, first
+    /// to last (the last one is `out_data_o`).
+    pub out_tree: Vec<OutLevel>,
+    /// Number of tree levels (the last one drives `out_data_o`).
+    pub out_levels: usize,
+}
+
+/// One registered level of the output read port's adder tree.
+#[derive(Debug, Clone)]
+pub struct OutLevel {
+    /// Level number, from 1 (level 0 is the memories' outputs).
+    pub level: usize,
+    /// The previous level's number.
+    pub prev: usize,
+    /// Values into the level (the previous level's nodes).
+    pub ins: u32,
+    /// Nodes of the level: each sums up to `out_fan_in` inputs.
+    pub nodes: u32,
+    /// Index of the last node.
+    pub last_node: u32,
+    /// Inputs of the last node (`out_fan_in` for the others).
+    pub last_ins: u32,
 }
 
 /// One port declaration of the top module.
@@ -155,6 +181,24 @@ impl Ctx {
                 last: i + 1 == iface::PORTS.len(),
             })
             .collect();
+        let out_lanes = p.xbars * p.ou_cols;
+        let mut ins = out_lanes;
+        let out_tree: Vec<OutLevel> = out_tree_levels(out_lanes)
+            .into_iter()
+            .enumerate()
+            .map(|(i, nodes)| {
+                let l = OutLevel {
+                    level: i + 1,
+                    prev: i,
+                    ins,
+                    nodes,
+                    last_node: nodes - 1,
+                    last_ins: ins - (nodes - 1) * OUT_TREE_FAN_IN,
+                };
+                ins = nodes;
+                l
+            })
+            .collect();
         Ctx {
             prefix: prefix.to_string(),
             header: header(cfg),
@@ -186,6 +230,10 @@ impl Ctx {
                 .collect(),
             ports,
             pkg,
+            out_lanes,
+            out_fan_in: OUT_TREE_FAN_IN,
+            out_levels: out_tree.len(),
+            out_tree,
         }
     }
 }
@@ -235,19 +283,34 @@ pub struct RamShape {
     pub addr_w: &'static str,
 }
 
-/// The memories of the tile, one module per shape. Only memories with one
-/// reader per cycle are here: the input buffer and the accumulators are read
-/// by every lane every cycle (and the crossbar cells by every OU row), so
-/// they stay registers.
+/// The memories of the tile, one module per shape: the op memories and the
+/// output accumulators (one memory per crossbar and OU column, so each has
+/// one reader and one writer per cycle). The input buffer (read by every
+/// gather lane every cycle) and the crossbar cells (by every OU row) stay
+/// registers.
 pub(crate) fn ram_shapes(prefix: &str) -> Vec<RamShape> {
-    vec![RamShape {
-        name: "op_ram",
-        module: format!("{prefix}_op_ram"),
-        doc: "Op memory of one crossbar: Ops op words (the controller holds one per crossbar).",
-        depth: "Ops",
-        width: "OpW",
-        addr_w: "OpIdxW",
-    }]
+    vec![
+        RamShape {
+            name: "op_ram",
+            module: format!("{prefix}_op_ram"),
+            doc: "Op memory of one crossbar: Ops op words (the controller holds one per\n\
+                  // crossbar). Written only while the tile is idle, read only while it runs.",
+            depth: "Ops",
+            width: "OpW",
+            addr_w: "OpIdxW",
+        },
+        RamShape {
+            name: "acc_ram",
+            module: format!("{prefix}_acc_ram"),
+            doc: "Output accumulator of one OU column of one crossbar: Outputs partial\n\
+                  // sums (the accumulator module holds one per column). Read one stage\n\
+                  // before the accumulate stage and written in it; a read of the word\n\
+                  // written at the same edge is served by the accumulator's bypass register.",
+            depth: "Outputs",
+            width: "AccW",
+            addr_w: "OutIdxW",
+        },
+    ]
 }
 
 macro_rules! templates {
@@ -676,7 +739,7 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
             "data_bits": d.acc_bits,
             "signed": true,
             "read_latency": d.out_latency,
-            "meaning": "two's complement sum of every crossbar's bank for the output out_addr_i named read_latency rising edges earlier",
+            "meaning": "two's complement sum of every accumulator memory's entry for the output out_addr_i named read_latency rising edges earlier (pipelined read port: one address per cycle); valid from the cycle after done_o until the next start",
         },
         "behaviour": behaviour,
         "sequence": [
@@ -690,7 +753,10 @@ pub fn manifest(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> serde_js
             format!("write the input vector (region {})", iface::region::INPUTS),
             "pulse start_i for one cycle while busy_o is low",
             "wait for done_o (a one-cycle pulse)",
-            "read outputs 0..outputs-1: set out_addr_i, read out_data_o read_latency rising edges later",
+            format!(
+                "read outputs 0..outputs-1: set out_addr_i (one address per cycle), read out_data_o after the {}-th rising edge from the one that sampled the address (output_port.read_latency)",
+                d.out_latency
+            ),
             "for the next vector: write inputs, start again (cells, ops and counts persist)",
         ],
     })
@@ -744,8 +810,8 @@ pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -
         s.push_str(&format!(" {}", f.name));
     }
     s.push_str(&format!(
-        "\nTB_DEFINES = -DSME_OUTPUTS={}",
-        cfg.params.outputs
+        "\nTB_DEFINES = -DSME_OUTPUTS={} -DSME_OUT_LATENCY={}",
+        cfg.params.outputs, cfg.derived.out_latency
     ));
     for p in &iface::PORTS {
         if let Some(def) = p.width.c_define() {

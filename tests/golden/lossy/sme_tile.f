@@ -1,5 +1,6 @@
 sme_tile_pkg.sv
 sme_op_ram.sv
+sme_acc_ram.sv
 sme_xbar.sv
 sme_gather.sv
 sme_adc.sv

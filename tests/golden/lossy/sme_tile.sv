@@ -28,7 +28,9 @@
 //                  cycles: the crossbar adds xbar_latency - 1 registers and
 //                  the op's side band is delayed with it)
 //   S  splice       sign, slice shift, step shift (register)
-//   A  accumulate   into the crossbar's output bank
+//   A  accumulate   into the crossbar's accumulator memories (one per OU
+//                  column; each lane reads its entry in the S stage and
+//                  writes the sum back in the A stage)
 // Cycles from the accepted start to done: Steps * (longest op list) + Latency.
 //
 // Programming port (valid/ready; accepted only while idle):
@@ -37,9 +39,10 @@
 //   region 1 ops   : offset = {xbar, k}    data = op word (layout in the manifest)
 //   region 2 counts: offset = xbar         data = op count
 //   region 3 inputs: offset = word         data = InPerWord inputs, input w*InPerWord+i at [i*ActW +: ActW]
-// Output read port (registered, read latency 1): out_data_o = output
-// out_addr_i sampled at the previous rising edge (sum of all banks); valid
-// from one cycle after done_o has pulsed until the next start.
+// Output read port (pipelined, read latency OutLatency = 3): out_data_o =
+// output out_addr_i sampled OutLatency rising edges earlier (the sum of that
+// entry over every accumulator memory), one address per cycle; valid from
+// one cycle after done_o has pulsed until the next start.
 module sme_tile #(
   // Constants of sme_tile_pkg (localparams: not overridable; every submodule
   // takes its constants from the same package, so the design is consistent
@@ -71,6 +74,8 @@ module sme_tile #(
   localparam int ShiftW    = sme_tile_pkg::ShiftW,
   localparam int SumW      = sme_tile_pkg::SumW,
   localparam int SpliceW   = sme_tile_pkg::SpliceW,
+  localparam int OutLanes  = sme_tile_pkg::OutLanes,
+  localparam int OutFanIn  = sme_tile_pkg::OutFanIn,
   // Op word layout (LSB first).
   localparam int OpW       = sme_tile_pkg::OpW,
   localparam int OpSign    = sme_tile_pkg::OpSign,
@@ -182,7 +187,8 @@ module sme_tile #(
 
   assign step_r = step_g_q;
 
-  logic [Xbars*AccW-1:0] bank_rd;
+  // Every accumulator memory's entry out_addr_i of the previous edge.
+  logic [OutLanes*AccW-1:0] out_l0;
 
   for (genvar j = 0; j < Xbars; j++) begin : gen_xbar
     // F: the op word issued to this crossbar.
@@ -298,44 +304,78 @@ module sme_tile #(
       outs_s_q <= outs_x_q;
     end
 
-    // A stage: accumulate into this crossbar's bank.
+    // A stage: accumulate into this crossbar's memories (their entries are
+    // read in the S stage, from the op's output entries in outs_x_q).
     logic [OuCols-1:0]         lane_valid;
-    logic [OuCols*OutIdxW-1:0] lane_idx;
+    logic [OuCols*OutIdxW-1:0] lane_idx, lane_rd_idx;
 
     for (genvar c = 0; c < OuCols; c++) begin : gen_out
-      assign lane_valid[c]                   = outs_s_q[c*OutEntW];
-      assign lane_idx[c*OutIdxW +: OutIdxW]  = outs_s_q[c*OutEntW + 1 +: OutIdxW];
+      assign lane_valid[c]                     = outs_s_q[c*OutEntW];
+      assign lane_idx[c*OutIdxW +: OutIdxW]    = outs_s_q[c*OutEntW + 1 +: OutIdxW];
+      assign lane_rd_idx[c*OutIdxW +: OutIdxW] = outs_x_q[c*OutEntW + 1 +: OutIdxW];
     end
 
     sme_accum u_accum (
-      .clk_i     (clk_i),
-      .clear_i   (clear),
-      .en_i      (valid_s_q),
-      .valid_i   (lane_valid),
-      .idx_i     (lane_idx),
-      .val_i     (val_s_q),
-      .rd_addr_i (out_addr_i),
-      .rd_data_o (bank_rd[j*AccW +: AccW])
+      .clk_i      (clk_i),
+      .clear_i    (clear),
+      .rd_en_i    (valid_x_q),
+      .rd_idx_i   (lane_rd_idx),
+      .en_i       (valid_s_q),
+      .valid_i    (lane_valid),
+      .idx_i      (lane_idx),
+      .val_i      (val_s_q),
+      .out_addr_i (out_addr_i),
+      .out_o      (out_l0[j*OuCols*AccW +: OuCols*AccW])
     );
   end
 
   // ---------------------------------------------------------------------------
-  // Output read port: sum of all banks, registered
+  // Output read port: adder tree over the OutLanes memory outputs, OutFanIn
+  // values per node, a register after every level
   // ---------------------------------------------------------------------------
-  logic [AccW-1:0] out_sum, out_data_q;
+  // Level 1: 16 values in, 4 registered sums out.
+  logic [4*AccW-1:0] out_l1;
 
-  always_comb begin
-    out_sum = '0;
-    for (int j = 0; j < Xbars; j++) begin
-      out_sum = out_sum + bank_rd[j*AccW +: AccW];
+  for (genvar n = 0; n < 4; n++) begin : gen_out_l1
+    logic [AccW-1:0] sum_d, sum_q;
+
+    // Node n adds OutFanIn values; the last one adds 4.
+    always_comb begin
+      sum_d = '0;
+      for (int i = 0; i < ((n == 3) ? 4 : OutFanIn); i++) begin
+        sum_d = sum_d + out_l0[(n*OutFanIn + i)*AccW +: AccW];
+      end
     end
+
+    always_ff @(posedge clk_i) begin
+      sum_q <= sum_d;
+    end
+
+    assign out_l1[n*AccW +: AccW] = sum_q;
   end
 
-  always_ff @(posedge clk_i) begin
-    out_data_q <= out_sum;
+  // Level 2: 4 values in, 1 registered sums out.
+  logic [1*AccW-1:0] out_l2;
+
+  for (genvar n = 0; n < 1; n++) begin : gen_out_l2
+    logic [AccW-1:0] sum_d, sum_q;
+
+    // Node n adds OutFanIn values; the last one adds 4.
+    always_comb begin
+      sum_d = '0;
+      for (int i = 0; i < ((n == 0) ? 4 : OutFanIn); i++) begin
+        sum_d = sum_d + out_l1[(n*OutFanIn + i)*AccW +: AccW];
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      sum_q <= sum_d;
+    end
+
+    assign out_l2[n*AccW +: AccW] = sum_q;
   end
 
-  assign out_data_o = out_data_q;
+  assign out_data_o = out_l2;
 
 endmodule
 

@@ -18,12 +18,13 @@
 // Derived: slices 7 steps 8 sum 3 b, ADC 3 b (lossless), splice 17 b, accumulator 26 b, op word 67 b
 `default_nettype none
 
-// Op memory of one crossbar: Ops op words (the controller holds one per crossbar).
+// Op memory of one crossbar: Ops op words (the controller holds one per
+// crossbar). Written only while the tile is idle, read only while it runs.
 //
 // Memory primitive: Depth words of Width bits, one write port and one
 // synchronous read port (read latency 1 cycle: rdata_o holds word raddr_i of
-// the previous clock edge). Written only while the tile is idle, read only
-// while it runs, so read-during-write behavior is never relied upon. Yosys
+// the previous clock edge). A read of the word written at the same edge may
+// return the old or the new word: no user relies on it (see above). Yosys
 // infers a RAM from it (block RAM with synth_ice40 / synth_ecp5 when it
 // fits). For an ASIC, replace this module's body by a wrapper around a
 // compiled SRAM macro with the same name, ports and read latency; nothing

@@ -30,8 +30,8 @@ package sme_tile_axil_pkg;
   localparam int ProgPadW     = 96;
   localparam int OutPadW      = 32;
   // Output port read latency (Derived::out_latency) and its counter width.
-  localparam int OutLatency   = 1;
-  localparam int OutLatW      = 1;
+  localparam int OutLatency   = 3;
+  localparam int OutLatW      = 2;
   // Word indices (byte offset / 4) of the registers.
   localparam int RegCtrl = 0;
   localparam int RegStatus = 1;
