@@ -115,7 +115,10 @@ fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
         }
     }
     let area = std::fs::read_to_string(d.join("sme_tile_asic_area.txt")).unwrap();
-    assert!(area.contains("Chip area for top module '\\sme_tile'"), "{area}");
+    assert!(
+        area.contains("Chip area for top module '\\sme_tile'"),
+        "{area}"
+    );
 
     let s = Command::new("sta")
         .current_dir(&d)
@@ -124,8 +127,14 @@ fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
         .unwrap();
     let rep = ok("sta sme_tile_sta.tcl", &s);
     let err = String::from_utf8_lossy(&s.stderr);
-    assert!(!rep.contains("Error") && !err.contains("Error"), "{rep}\n{err}");
-    assert!(!rep.contains("Warning") && !err.contains("Warning"), "{rep}\n{err}");
+    assert!(
+        !rep.contains("Error") && !err.contains("Error"),
+        "{rep}\n{err}"
+    );
+    assert!(
+        !rep.contains("Warning") && !err.contains("Warning"),
+        "{rep}\n{err}"
+    );
     let num = |key: &str| -> f64 {
         let l = rep
             .lines()
