@@ -351,6 +351,36 @@ pub(crate) fn tile_peak(
     }
 }
 
+/// Area and read energy of the hard macros of `sme gen --target asic`
+/// (their Liberty views). The crossbar macro holds the cells, one D-bit DAC
+/// per row and one ADC per OU column (the same per-crossbar area as
+/// [`LayerStats::cost`] without the shift-and-add, which is standard-cell
+/// logic); a read is one OU op (m x g cells, m drives, g conversions, as in
+/// [`tile_peak`]). Memories: ISAAC's 2 KB input register (Table I area and
+/// power over its 100 ns cycle, [`crate::chip::ISAAC`]) per bit.
+pub fn asic_macros(cfg: &TileConfig, preset: &Preset) -> crate::rtlgen::MacroCosts {
+    let p = &cfg.params;
+    let cell_scale = p.cell_bits as f64 / 2.0;
+    let isaac = &crate::chip::ISAAC;
+    let bits = 2.0 * 1024.0 * 8.0;
+    let cycle_ns = 128.0 / (isaac.adcs_per_xbar as f64 * isaac.adc_gsps);
+    crate::rtlgen::MacroCosts {
+        xbar_source: format!("{} ({})", preset.name, preset.source),
+        xbar_um2: (p.rows * p.cols) as f64 * preset.cell_um2 * cell_scale
+            + p.ou_cols as f64 * preset.adc_area(p.adc_bits)
+            + p.rows as f64 * preset.dac_um2_per_bit * p.dac_bits as f64,
+        xbar_read_pj: (p.ou_rows * p.ou_cols) as f64 * preset.cell_read_pj * cell_scale.max(0.5)
+            + p.ou_cols as f64 * preset.adc_energy(p.adc_bits)
+            + p.ou_rows as f64 * preset.dac_pj_per_bit * p.dac_bits as f64,
+        ram_source: format!(
+            "ISAAC 2 KB input register, Table I: {} mm^2, {} mW over its {} ns cycle, per bit",
+            isaac.input_register.1, isaac.input_register.0, cycle_ns
+        ),
+        ram_um2_per_bit: isaac.input_register.1 * 1e6 / bits,
+        ram_read_pj_per_bit: isaac.input_register.0 * cycle_ns / bits,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,8 +202,8 @@ fn cli_gen_tb_writes_the_testbench() {
 }
 
 /// `sme gen --target sim|fpga|asic` writes each flow's files: the
-/// testbench, the FPGA Yosys scripts, the ASIC script with every memory
-/// module a black box (`read_verilog -lib`).
+/// testbench, the FPGA Yosys scripts, the ASIC collateral with the crossbar
+/// and every memory as black-box stubs and Liberty views.
 #[test]
 fn cli_gen_targets_write_their_flow_files() {
     let d = tmpdir("gen-target");
@@ -232,13 +232,18 @@ fn cli_gen_targets_write_their_flow_files() {
         assert!(ys.contains("read_verilog -sv sme_op_ram.sv\n"), "{ys}");
     }
     let asic = std::fs::read_to_string(d.join("sme_tile_asic.ys")).unwrap();
-    for ram in ["sme_op_ram", "sme_acc_ram"] {
+    for m in ["sme_op_ram", "sme_acc_ram", "sme_xbar"] {
         assert!(
-            asic.contains(&format!("read_verilog -sv -lib {ram}.sv\n")),
+            asic.contains(&format!("read_verilog -sv {m}_stub.sv\n")),
             "{asic}"
         );
+        assert!(!asic.contains(&format!("{m}.sv\n")), "{asic}");
+        assert!(d.join(format!("{m}.lib")).is_file(), "{m}.lib");
     }
     assert!(asic.contains("read_verilog -sv sme_tile.sv\n"), "{asic}");
+    for f in ["sme_tile_asic.f", "sme_tile.sdc", "sme_tile_sta.tcl"] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -1,6 +1,7 @@
 //! `sme gen`: write the tile RTL and its collateral.
 
 use super::ConfigArgs;
+use crate::cost::PresetName;
 use crate::{outdir, rtlgen};
 use anyhow::Result;
 use clap::Args;
@@ -26,10 +27,34 @@ pub struct GenArgs {
     #[arg(long)]
     pub tb: bool,
     /// Also write the files of a flow: `sim` (the testbench, as `--tb`),
-    /// `fpga` (`<top>_ice40.ys`, `<top>_ecp5.ys`), `asic` (`<top>_asic.ys`,
-    /// memories as black boxes). Repeatable.
+    /// `fpga` (`<top>_ice40.ys`, `<top>_ecp5.ys`), `asic` (crossbar and
+    /// memories as hard macros: stubs, `<top>_asic.f`, Liberty views,
+    /// `<top>.sdc`, `<top>_asic.ys`, `<top>_sta.tcl`). Repeatable.
     #[arg(long, value_enum)]
     pub target: Vec<TargetArg>,
+    /// Clock period in ns for the `asic` target (SDC, macro timing
+    /// estimates); 0.1..=10000.
+    #[arg(long, value_name = "NS", default_value_t = rtlgen::DEFAULT_CLOCK_NS, value_parser = parse_clock_ns)]
+    pub clock_ns: f64,
+    /// Standard-cell Liberty file the `asic` target's Yosys and OpenSTA
+    /// scripts use, written into them as given (relative paths are seen
+    /// from the output directory).
+    #[arg(long, value_name = "FILE", default_value = rtlgen::DEFAULT_LIBERTY)]
+    pub liberty: String,
+    /// Cost model preset of the `asic` target's crossbar macro view (area,
+    /// read energy).
+    #[arg(long, value_enum, default_value_t = PresetName::Isaac32)]
+    pub preset: PresetName,
+}
+
+/// Parse and check `--clock-ns`.
+fn parse_clock_ns(s: &str) -> Result<f64, String> {
+    let ns: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid clock period `{s}`: expected a number of ns"))?;
+    rtlgen::check_clock_ns(ns)?;
+    Ok(ns)
 }
 
 /// `--target` values (see [`rtlgen::Target`]).
@@ -39,7 +64,7 @@ pub enum TargetArg {
     Sim,
     /// Yosys scripts for synth_ice40 and synth_ecp5.
     Fpga,
-    /// A generic Yosys script with the memories as black boxes.
+    /// Hard-macro stubs and Liberty views, SDC, Yosys and OpenSTA scripts.
     Asic,
 }
 
@@ -57,6 +82,12 @@ impl From<TargetArg> for rtlgen::Target {
 pub fn run(a: &GenArgs) -> Result<()> {
     let cfg = a.cfg.validated()?;
     rtlgen::check_prefix(&a.prefix).map_err(anyhow::Error::msg)?;
+    rtlgen::check_liberty(&a.liberty).map_err(anyhow::Error::msg)?;
+    let asic = rtlgen::AsicOpts {
+        clock_ns: a.clock_ns,
+        liberty: a.liberty.clone(),
+        costs: crate::cost::asic_macros(&cfg, a.preset.preset()),
+    };
     let bundle = rtlgen::generate(&cfg, &a.prefix);
     let mut files: Vec<(String, String)> = bundle
         .files()
@@ -73,7 +104,7 @@ pub fn run(a: &GenArgs) -> Result<()> {
             continue;
         }
         seen.push(t);
-        extra.extend(rtlgen::target_files(t, &cfg, &a.prefix, &bundle.sources));
+        extra.extend(rtlgen::target_files(t, &cfg, &a.prefix, &bundle.sources, &asic));
     }
     // The core file names the target files too.
     let core = bundle.core_file(&cfg, &a.prefix, &extra);

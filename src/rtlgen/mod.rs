@@ -32,6 +32,12 @@ fn gen_loop_split(n: u32) -> (u32, u32) {
     (blocks, n.div_ceil(blocks))
 }
 
+#[allow(unused_imports)] // the build script compiles this module without the CLI
+pub use asic::{
+    AsicOpts, CLOCK_NS_RANGE, DEFAULT_CLOCK_NS, DEFAULT_LIBERTY, MacroCosts, check_clock_ns,
+    check_liberty,
+};
+
 /// Generator version written into every file header.
 pub(crate) const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -845,8 +851,9 @@ pub enum Target {
     /// FPGA: Yosys scripts for `synth_ice40` and `synth_ecp5` (the op
     /// memories become block RAM).
     Fpga,
-    /// ASIC: a Yosys script that keeps every memory module a black box, for
-    /// an SRAM macro wrapper with the same name and ports.
+    /// ASIC: the crossbar and the memories as black-box hard macros (stubs,
+    /// Liberty views), an SDC, a Yosys script to a standard-cell library and
+    /// an OpenSTA script (see `asic.rs`).
     Asic,
 }
 
@@ -879,11 +886,12 @@ pub(crate) fn target_files(
     cfg: &TileConfig,
     prefix: &str,
     sources: &[GenFile],
+    asic: &AsicOpts,
 ) -> Vec<GenFile> {
     match target {
         Target::Sim => testbench(cfg, prefix, sources),
         Target::Fpga => fpga::files(cfg, prefix, sources),
-        Target::Asic => asic::files(cfg, prefix, sources),
+        Target::Asic => asic::files(cfg, prefix, sources, asic),
     }
 }
 
