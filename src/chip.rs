@@ -98,7 +98,7 @@ pub const ISAAC: ChipPreset = ChipPreset {
     tiles_per_cluster: 12,
     clusters: 168,
     sample_hold: (0.01 / 1024.0, 0.00004 / 1024.0),
-    input_register: (1.24, 0.0021),
+    input_register: crate::cost::ISAAC_INPUT_REGISTER,
     output_register: (0.23, 0.00077),
     cluster_components: &[
         Component {

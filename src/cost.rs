@@ -351,19 +351,27 @@ pub(crate) fn tile_peak(
     }
 }
 
+/// ISAAC's input register per 1024 entries of 16 bits (2 KB): (mW, mm^2),
+/// Table I (Shafiee et al., ISCA 2016; docs/references.md). Used by the
+/// chip preset ([`crate::chip::ISAAC`]) and the ASIC memory macros.
+pub const ISAAC_INPUT_REGISTER: (f64, f64) = (1.24, 0.0021);
+
+/// ISAAC's cycle: a 128-column crossbar read through one 1.28 GS/s ADC (ns).
+pub const ISAAC_CYCLE_NS: f64 = 100.0;
+
 /// Area and read energy of the hard macros of `sme gen --target asic`
 /// (their Liberty views). The crossbar macro holds the cells, one D-bit DAC
 /// per row and one ADC per OU column (the same per-crossbar area as
 /// [`LayerStats::cost`] without the shift-and-add, which is standard-cell
 /// logic); a read is one OU op (m x g cells, m drives, g conversions, as in
 /// [`tile_peak`]). Memories: ISAAC's 2 KB input register (Table I area and
-/// power over its 100 ns cycle, [`crate::chip::ISAAC`]) per bit.
+/// power over its 100 ns cycle, [`ISAAC_INPUT_REGISTER`]) per bit.
 pub fn asic_macros(cfg: &TileConfig, preset: &Preset) -> crate::rtlgen::MacroCosts {
     let p = &cfg.params;
     let cell_scale = p.cell_bits as f64 / 2.0;
-    let isaac = &crate::chip::ISAAC;
+    let input_register = ISAAC_INPUT_REGISTER;
     let bits = 2.0 * 1024.0 * 8.0;
-    let cycle_ns = 128.0 / (isaac.adcs_per_xbar as f64 * isaac.adc_gsps);
+    let cycle_ns = ISAAC_CYCLE_NS;
     crate::rtlgen::MacroCosts {
         xbar_source: format!("{} ({})", preset.name, preset.source),
         xbar_um2: (p.rows * p.cols) as f64 * preset.cell_um2 * cell_scale
@@ -374,10 +382,10 @@ pub fn asic_macros(cfg: &TileConfig, preset: &Preset) -> crate::rtlgen::MacroCos
             + p.ou_rows as f64 * preset.dac_pj_per_bit * p.dac_bits as f64,
         ram_source: format!(
             "ISAAC 2 KB input register, Table I: {} mm^2, {} mW over its {} ns cycle, per bit",
-            isaac.input_register.1, isaac.input_register.0, cycle_ns
+            input_register.1, input_register.0, cycle_ns
         ),
-        ram_um2_per_bit: isaac.input_register.1 * 1e6 / bits,
-        ram_read_pj_per_bit: isaac.input_register.0 * cycle_ns / bits,
+        ram_um2_per_bit: input_register.1 * 1e6 / bits,
+        ram_read_pj_per_bit: input_register.0 * cycle_ns / bits,
     }
 }
 

@@ -581,6 +581,8 @@ pub(crate) fn files(
          # then with the macro views' estimated area.\n\
          tee -o {top}_asic_area.txt stat -top {top} -liberty {lib}\n\
          tee -a {top}_asic_area.txt stat -top {top} -liberty {lib}{}\n\
+         # One-bit nets: OpenSTA's Verilog reader takes no concatenation on\n\
+         # the left of an assign.\nsplitnets\nopt_clean -purge\n\
          write_verilog -noattr -noexpr -nohex -nodec {top}_netlist.v\n",
         macro_libs
             .iter()
