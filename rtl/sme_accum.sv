@@ -108,7 +108,11 @@ module sme_accum #(
     // Live bits: cleared at start, set by the first write of an entry.
     always_ff @(posedge clk_i) begin
       if (clear_i) begin
-        live_q <= '0;
+        // A loop, not '0: Verilator warns on a replication above 8k bits
+        // (Outputs may be 65536).
+        for (int o = 0; o < Outputs; o++) begin
+          live_q[o] <= 1'b0;
+        end
       end else if (we) begin
         live_q[idx] <= 1'b1;
       end

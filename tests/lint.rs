@@ -40,6 +40,55 @@ fn grid() -> Vec<(String, TileConfig)> {
         .into_iter()
         .map(|(n, t)| (n.to_string(), t.validate().unwrap()))
         .collect();
+    // The largest legal value of every parameter (config::limits), each in
+    // a config that stays quick to lint: I/O and op depth at 65536; the
+    // largest crossbar; the widest bits, OU and read latency; the most
+    // crossbars; more than 1024 gather lanes (the split generate loop).
+    g.push((
+        "max_io".into(),
+        p(|t| {
+            t.xbar = Some(16);
+            t.xbars = Some(1);
+            t.inputs = Some(65536);
+            t.outputs = Some(65536);
+            t.ops = Some(65536);
+        }),
+    ));
+    g.push(("max_xbar".into(), p(|t| t.xbar = Some(1024))));
+    g.push((
+        "max_bits".into(),
+        p(|t| {
+            t.xbar = Some(128);
+            t.ou_rows = Some(128);
+            t.ou_cols = Some(128);
+            t.xbars = Some(2);
+            t.cell_bits = Some(4);
+            t.weight_bits = Some(16);
+            t.act_bits = Some(16);
+            t.dac_bits = Some(8);
+            t.adc_bits = Some(32);
+            t.xbar_latency = Some(16);
+        }),
+    ));
+    g.push((
+        "max_xbars".into(),
+        p(|t| {
+            t.xbar = Some(16);
+            t.xbars = Some(64);
+        }),
+    ));
+    g.push((
+        "lanes_1152".into(),
+        p(|t| {
+            t.rows = Some(128);
+            t.cols = Some(8);
+            t.ou_rows = Some(128);
+            t.ou_cols = Some(1);
+            t.xbars = Some(9);
+            t.inputs = Some(128);
+            t.outputs = Some(16);
+        }),
+    ));
     g.push((
         "x64_c4".into(),
         p(|t| {
