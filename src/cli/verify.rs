@@ -3,7 +3,7 @@
 
 use super::output::{Outputs, Staged, Target};
 use super::{Bar, ConfigArgs, PatternArgs};
-use crate::compiler::map::Mapper;
+use crate::compiler::map::{Mapper, Objective};
 use crate::stim::{self, Run};
 use crate::verify::limits::{MAX_PROGRAMS, MAX_VECTORS};
 use crate::verify::{self, LayerRequest, LayerWeights, MapperRun, Timeouts, VerifyRequest};
@@ -43,6 +43,11 @@ pub struct VerifyArgs {
     /// Which mappings of the layer to run.
     #[arg(long, value_enum, default_value_t = MapperChoice::All)]
     pub mapper: MapperChoice,
+    /// What the mappers optimize inside a tile: `crossbars` (fewest
+    /// crossbars) or `balanced` (workload grouping over the tile's N
+    /// crossbars, as `sme chip`).
+    #[arg(long, value_enum, default_value_t = Objective::Crossbars)]
+    pub objective: Objective,
     /// Input vectors per program (random activations), 1..=100000; the whole
     /// run is bounded too (docs/limits.md).
     #[arg(long, default_value_t = 8)]
@@ -190,6 +195,7 @@ pub fn run(a: &VerifyArgs) -> Result<()> {
                 },
                 input_file: a.input_file.clone(),
                 mappers: a.mapper.mappers(),
+                objective: a.objective,
             },
             vectors: a.vectors,
             seed: a.seed,

@@ -333,14 +333,37 @@ impl Bounds {
 
 /// SME layout of a slice, or its SRE layout when that is smaller (the packer
 /// uses whole row windows only, so when m does not divide X_r the in-place
-/// layout can win).
+/// layout can win) or, under [`Objective::Balanced`], when the SRE layout
+/// needs no more tiles and runs faster (a shorter longest op list after
+/// workload grouping): SME is then never slower than SRE-style at an equal
+/// or smaller tile count. Both are valid programs of the same tile.
 fn sme_or_sre(cfg: &TileConfig, s: &Slice, strips: Vec<Strip>, sre: &[Crossbar]) -> Vec<Crossbar> {
     let sme = map_sme(cfg, s, strips);
-    if sme.len() <= sre.len() {
-        sme
-    } else {
-        sre.to_vec()
+    if sme.len() > sre.len() {
+        return sre.to_vec();
     }
+    if s.objective == Objective::Balanced {
+        let (t_sme, span_sme) = tile_shape(cfg, &sme);
+        let (t_sre, span_sre) = tile_shape(cfg, sre);
+        if t_sre <= t_sme && span_sre < span_sme {
+            return sre.to_vec();
+        }
+    }
+    sme
+}
+
+/// Tiles and the longest op list of a slice's crossbars once grouped N at a
+/// time and balanced ([`tiles_of`] under [`Objective::Balanced`]), from the
+/// op-list lengths alone.
+fn tile_shape(cfg: &TileConfig, xbars: &[Crossbar]) -> (usize, usize) {
+    let n = cfg.params.xbars as usize;
+    let mut span = 0;
+    for chunk in xbars.chunks(n) {
+        let lens: Vec<usize> = chunk.iter().map(|x| x.ops.len()).collect();
+        let t = balanced_cap(&lens, n);
+        span = span.max(lens.iter().map(|&l| l.min(t)).max().unwrap_or(0));
+    }
+    (xbars.len().div_ceil(n), span)
 }
 
 /// The tile slices of `w` (at most `inputs` rows by `outputs` columns each),

@@ -52,6 +52,8 @@ pub struct LayerRequest {
     pub input_file: Option<PathBuf>,
     /// The mappings to run.
     pub mappers: Vec<Mapper>,
+    /// What the mappers optimize inside a tile (`--objective`).
+    pub objective: crate::compiler::map::Objective,
 }
 
 /// What `sme verify` runs.
@@ -156,6 +158,7 @@ pub(crate) fn plan(cfg: &TileConfig, req: &VerifyRequest) -> Result<Plan> {
                 name: loaded.name,
                 w,
                 xs,
+                objective: lr.objective,
             };
             let mut units = Vec::new();
             let mapped = layer_units(cfg, &job, &lr.mappers, *seed, &mut units);

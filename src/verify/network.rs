@@ -197,6 +197,7 @@ pub fn infer(
                     .flatten()
                     .map(|v| v.iter().map(|&p| p as u32).collect())
                     .collect(),
+                objective: crate::compiler::map::Objective::Crossbars,
             };
             let mut units = Vec::new();
             let mapped = layer_units(cfg, &job, &[req.mapper], req.seed ^ b as u64, &mut units);

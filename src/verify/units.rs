@@ -1,7 +1,7 @@
 //! Stimulus units (a program, its vectors, idle cycles and golden results)
 //! and writing them as STIM files.
 
-use crate::compiler::map::{Mapper, map_matrix};
+use crate::compiler::map::{Mapper, Objective, map_matrix, map_matrix_with};
 use crate::config::TileConfig;
 use crate::golden;
 use crate::program::{LayerProgram, TileProgram, WeightMatrix, program_writes};
@@ -180,6 +180,8 @@ pub(crate) struct LayerJob {
     pub(crate) w: WeightMatrix,
     /// Layer input vectors (length `w.rows`).
     pub(crate) xs: Vec<Vec<u32>>,
+    /// What the mappers optimize inside a tile.
+    pub(crate) objective: Objective,
 }
 
 /// One mapping of a layer: its program and its units (one per tile).
@@ -215,7 +217,7 @@ pub(crate) fn layer_units(
         .iter()
         .enumerate()
         .map(|(mapping, &m)| {
-            let lp = map_matrix(cfg, &job.w, m);
+            let lp = map_matrix_with(cfg, &job.w, m, job.objective);
             let first = units.len();
             for (t, mt) in lp.tiles.iter().enumerate() {
                 let idle = idles(&mut rng, n);
@@ -426,6 +428,7 @@ mod tests {
             name: "l".into(),
             w,
             xs,
+            objective: Objective::Crossbars,
         };
         let mut units = Vec::new();
         let mapped = layer_units(&cfg, &layer_job, &Mapper::ALL, 1, &mut units);
