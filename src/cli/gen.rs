@@ -26,7 +26,9 @@ pub struct GenArgs {
     #[arg(long)]
     pub tb: bool,
     /// Also write the files of a flow: `sim` (the testbench, as `--tb`),
-    /// `fpga` (`<top>_ice40.ys`, `<top>_ecp5.ys`), `asic` (`<top>_asic.ys`,
+    /// `fpga` (the block-RAM crossbar `<prefix>_xbar_fpga.sv` and its banks,
+    /// `<top>_fpga.f`, `<top>_ice40.ys`, `<top>_ecp5.ys`, nextpnr clock
+    /// constraints; needs --xbar-latency >= 2), `asic` (`<top>_asic.ys`,
     /// memories as black boxes). Repeatable.
     #[arg(long, value_enum)]
     pub target: Vec<TargetArg>,
@@ -37,7 +39,8 @@ pub struct GenArgs {
 pub enum TargetArg {
     /// The standalone Verilator testbench (as `--tb`).
     Sim,
-    /// Yosys scripts for synth_ice40 and synth_ecp5.
+    /// The block-RAM crossbar, Yosys scripts for synth_ice40 and synth_ecp5,
+    /// nextpnr clock constraints (needs --xbar-latency >= 2).
     Fpga,
     /// A generic Yosys script with the memories as black boxes.
     Asic,
@@ -65,6 +68,9 @@ pub fn run(a: &GenArgs) -> Result<()> {
     let mut targets: Vec<rtlgen::Target> = a.target.iter().map(|&t| t.into()).collect();
     if a.tb {
         targets.insert(0, rtlgen::Target::Sim);
+    }
+    for &t in &targets {
+        rtlgen::check_target(t, &cfg).map_err(anyhow::Error::msg)?;
     }
     let mut seen = Vec::new();
     for t in targets {
