@@ -57,6 +57,9 @@ fn bank_shape(prefix: &str) -> RamShape {
         depth: "Rows",
         width: "XbarBankW",
         addr_w: "RowIdxW",
+        // 1-kbit banks would become LUT RAM on ECP5; the cells belong in
+        // block RAM (the LUTs are needed for the accumulators).
+        block: true,
     }
 }
 

@@ -231,6 +231,9 @@ pub struct RamShape {
     pub width: &'static str,
     /// Package constant of the address width.
     pub addr_w: &'static str,
+    /// Ask for block RAM (`(* ram_style = "block" *)`) even where the
+    /// synthesis tool would pick LUT RAM (the fpga target's crossbar banks).
+    pub block: bool,
 }
 
 /// The memories of the tile, one module per shape. Only memories with one
@@ -245,6 +248,7 @@ pub(crate) fn ram_shapes(prefix: &str) -> Vec<RamShape> {
         depth: "Ops",
         width: "OpW",
         addr_w: "OpIdxW",
+        block: false,
     }]
 }
 
