@@ -1,6 +1,7 @@
 //! Build script. Without the `cosim` feature it does nothing (so `sme gen`
 //! needs only the Rust toolchain). With `cosim` it renders the RTL of every
-//! config in `src/cosim_matrix.rs` with the crate's own generator, verilates
+//! config in `src/cosim_matrix.rs` with the crate's own generator (the fpga
+//! target's sources for the `fpga_*` entries), verilates
 //! each with its own `--prefix`, compiles the models, the Verilator runtime
 //! (once) and the C ABI shim (`sim/shim.inc`, with the port table of
 //! `src/iface.rs` as the generated header `sme_ports.h`) with `cc`, and writes
@@ -123,10 +124,16 @@ mod cosim {
                 .unwrap_or_else(|e| panic!("cosim matrix config {name}: {e}"));
             let dir = out_dir.join(format!("rtl_{name}"));
             std::fs::create_dir_all(&dir).unwrap();
-            let sources = rtlgen::verilog(&cfg, rtlgen::DEFAULT_PREFIX);
+            // `fpga_*` entries: the fpga target's sources (block-RAM crossbar).
+            let sources = if cosim_matrix::fpga_xbar(name) {
+                rtlgen::fpga_verilog(&cfg, rtlgen::DEFAULT_PREFIX)
+            } else {
+                rtlgen::verilog(&cfg, rtlgen::DEFAULT_PREFIX)
+            };
             let mut paths = Vec::new();
             for f in &sources {
                 let path = dir.join(&f.name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 // Rewrite only on change so Verilator/cc work is not redone needlessly.
                 if std::fs::read_to_string(&path).ok().as_deref() != Some(f.text.as_str()) {
                     std::fs::write(&path, &f.text).unwrap();

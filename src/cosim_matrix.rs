@@ -7,6 +7,53 @@ use crate::config::TileParams;
 
 /// (name, params) of every co-simulated config. Names are C identifiers.
 pub fn matrix() -> Vec<(&'static str, TileParams)> {
+    let mut m = behavioral();
+    let fpga = vec![
+        // The fpga target's block-RAM crossbar (`fpga_*`, see
+        // [`fpga_xbar`]): the default tile at the smallest latency it
+        // supports, odd sizes (partial row window, pad cells, 10 banks for 5
+        // OU rows), MLC cells with a registered adder tree, 4-bit cells and
+        // DAC, a 5-cycle read and the smallest tile.
+        (
+            "fpga_d128",
+            TileParams {
+                rows: Some(128),
+                cols: Some(128),
+                xbar_latency: Some(2),
+                ..TileParams::default()
+            },
+        ),
+        ("fpga_odd", with_latency(&m, "odd", 2)),
+        ("fpga_mlc", with_latency(&m, "mlc", 3)),
+        ("fpga_q16", with_latency(&m, "q16", 2)),
+        ("fpga_xlat5", with_latency(&m, "xlat5", 5)),
+        ("fpga_tiny", with_latency(&m, "tiny", 2)),
+    ];
+    m.extend(fpga);
+    m
+}
+
+/// Whether matrix entry `name` is built from the fpga target's sources
+/// (the block-RAM crossbar body, [`crate::rtlgen::fpga_verilog`]) instead of
+/// the behavioral ones.
+pub fn fpga_xbar(name: &str) -> bool {
+    name.starts_with("fpga_")
+}
+
+/// The params of entry `name` of `m` with crossbar read latency `l`.
+fn with_latency(m: &[(&'static str, TileParams)], name: &str, l: u32) -> TileParams {
+    let (_, t) = m
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("matrix entry exists");
+    TileParams {
+        xbar_latency: Some(l),
+        ..t.clone()
+    }
+}
+
+/// The behavioral configs of the matrix.
+fn behavioral() -> Vec<(&'static str, TileParams)> {
     let p = TileParams::default;
     vec![
         // The default tile, 128x128.

@@ -49,6 +49,11 @@ pub fn write_all(dir: &Path, files: &[(String, String)], force: bool) -> Result<
     let result = (|| -> Result<()> {
         for (name, text) in files {
             let path = tmp.join(name);
+            // A name may hold a subdirectory (the fpga target's `fpga/`).
+            if let Some(sub) = path.parent() {
+                fs::create_dir_all(sub)
+                    .with_context(|| format!("cannot create {}", sub.display()))?;
+            }
             fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         }
         if existing.unwrap_or(0) == 0 {
@@ -59,10 +64,15 @@ pub fn write_all(dir: &Path, files: &[(String, String)], force: bool) -> Result<
                 .with_context(|| format!("cannot rename into {}", dir.display()))?;
         } else {
             for (name, _) in files {
-                fs::rename(tmp.join(name), dir.join(name))
+                let to = dir.join(name);
+                if let Some(sub) = to.parent() {
+                    fs::create_dir_all(sub)
+                        .with_context(|| format!("cannot create {}", sub.display()))?;
+                }
+                fs::rename(tmp.join(name), &to)
                     .with_context(|| format!("cannot rename {name} into {}", dir.display()))?;
             }
-            fs::remove_dir(&tmp).ok();
+            fs::remove_dir_all(&tmp).ok();
         }
         Ok(())
     })();

@@ -42,12 +42,26 @@ package {{ c.pkg }};
   localparam int OpIdxW      = {{ c.derived.op_idx_bits }};
   localparam int CntW        = {{ c.derived.cnt_bits }};
   localparam int XbarW       = {{ c.derived.xbar_idx_bits }};
+{%- if c.fpga %}
+  // Block-RAM crossbar (fpga target): bits of a row padded to whole column
+  // windows, banks (max(OuRows, column windows)), bank word width (one
+  // column window of one row), column windows, bank index arithmetic width
+  // (holds 2 * XbarBanks - 1, the largest row address and Rows), adder-tree leaves
+  // (XbarBanks rounded up to a power of two).
+  localparam int RowPadW     = {{ c.row_pad_bits }};
+  localparam int XbarBanks   = {{ c.xbar_banks }};
+  localparam int XbarBankW   = {{ c.xbar_bank_bits }};
+  localparam int XbarColWins = {{ c.derived.col_windows }};
+  localparam int XbarBankCW  = {{ c.xbar_bank_calc_bits }};
+  localparam int XbarLeaves  = {{ c.xbar_tree_leaves }};
+{%- else %}
   // Crossbar: row index arithmetic (holds rw * OuRows + OuRows - 1), column
   // index arithmetic (holds cw * OuCols), bits of a row padded to whole
   // column windows.
   localparam int RowCalcW    = {{ c.row_calc_bits }};
   localparam int ColCalcW    = {{ c.col_calc_bits }};
   localparam int RowPadW     = {{ c.row_pad_bits }};
+{%- endif %}
   // Gather: one lane per OU row of every crossbar; activation width padded
   // to whole DAC steps.
   localparam int GatherLanes = {{ c.gather_lanes }};

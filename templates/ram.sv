@@ -26,8 +26,15 @@ module {{ r.module }} #(
   input  logic [AddrW-1:0] raddr_i,
   output logic [Width-1:0] rdata_o
 );
+{%- if r.block %}
+
+  // Block RAM even where LUT RAM would be cheaper (Yosys memory_libmap).
+  (* ram_style = "block" *)
+  logic [Width-1:0] mem_q [Depth];
+{%- else %}
 
   logic [Width-1:0] mem_q [Depth];
+{%- endif %}
   logic [Width-1:0] rdata_q;
 
   always_ff @(posedge clk_i) begin

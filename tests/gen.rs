@@ -202,13 +202,16 @@ fn cli_gen_tb_writes_the_testbench() {
 }
 
 /// `sme gen --target sim|fpga|asic` writes each flow's files: the
-/// testbench, the FPGA Yosys scripts, the ASIC collateral with the crossbar
-/// and every memory as black-box stubs and Liberty views.
+/// testbench; the block-RAM crossbar under `fpga/`, its filelist, the FPGA
+/// Yosys scripts reading it and the nextpnr clock constraints; the ASIC
+/// collateral with the crossbar and every memory as black-box stubs and
+/// Liberty views.
 #[test]
 fn cli_gen_targets_write_their_flow_files() {
     let d = tmpdir("gen-target");
     let out = sme()
         .args(["gen", "--xbar", "8", "--ou", "4x4", "--xbars", "2"])
+        .args(["--xbar-latency", "2"])
         .args([
             "--target", "sim", "--target", "fpga", "--target", "asic", "--out",
         ])
@@ -230,7 +233,38 @@ fn cli_gen_targets_write_their_flow_files() {
             "{ys}"
         );
         assert!(ys.contains("read_verilog -sv sme_op_ram.sv\n"), "{ys}");
+        assert!(ys.contains("read_verilog -sv fpga/sme_xbar.sv\n"), "{ys}");
+        assert!(!ys.contains("read_verilog -sv sme_xbar.sv\n"), "{ys}");
+        assert!(
+            ys.contains(&format!("\nwrite_json sme_tile_{fam}.json\n")),
+            "{ys}"
+        );
     }
+    // The FPGA filelist: the sim sources with the package and the crossbar
+    // swapped for the fpga target's own, every file present.
+    let list = std::fs::read_to_string(d.join("sme_tile_fpga.f")).unwrap();
+    let sim = std::fs::read_to_string(d.join("sme_tile.f")).unwrap();
+    assert_eq!(list.lines().count(), sim.lines().count() + 1, "{list}");
+    for f in list.lines() {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    for f in [
+        "fpga/sme_tile_pkg.sv",
+        "fpga/sme_xbar_ram.sv",
+        "fpga/sme_xbar.sv",
+    ] {
+        assert!(list.lines().any(|l| l == f), "{f} not in {list}");
+    }
+    let xbar = std::fs::read_to_string(d.join("fpga/sme_xbar.sv")).unwrap();
+    assert!(xbar.contains("module sme_xbar #("), "{xbar}");
+    assert!(xbar.contains("sme_xbar_ram u_ram ("), "{xbar}");
+    let clk = std::fs::read_to_string(d.join("sme_tile_ice40_clk.py")).unwrap();
+    assert!(clk.contains("ctx.addClock(\"clk_i\", "), "{clk}");
+    let sdc = std::fs::read_to_string(d.join("sme_tile_ecp5.sdc")).unwrap();
+    assert!(
+        sdc.contains("create_clock -period ") && sdc.contains("[get_ports clk_i]"),
+        "{sdc}"
+    );
     let asic = std::fs::read_to_string(d.join("sme_tile_asic.ys")).unwrap();
     for m in ["sme_op_ram", "sme_acc_ram", "sme_xbar"] {
         assert!(
@@ -271,6 +305,12 @@ fn cli_rejects_bad_config_cleanly() {
         (vec!["--cell-bits", "9"], "cell_bits"),
         (vec!["--dac-bits", "3", "--act-bits", "2"], "dac_bits"),
         (vec!["--ou", "16by8"], "--ou"),
+        // The block-RAM crossbar reads synchronously: the flag and its range.
+        (vec!["--target", "fpga"], "--xbar-latency 2..=16"),
+        (
+            vec!["--target", "fpga", "--xbar-latency", "1"],
+            "--xbar-latency 2..=16",
+        ),
     ] {
         let out = sme()
             .arg("gen")

@@ -1,8 +1,10 @@
-//! Lint and portability over a parameter grid: `verilator --lint-only -Wall`
-//! (one waiver: the package's `OutLatency`, for hosts, is read by no
-//! module), `iverilog -g2012`, and Yosys `synth` + `check -assert` with an
-//! assertion that no latch exists; `synth_ice40` infers block RAM for the
-//! op and accumulator memories. Needs the HDL tools (feature `cosim`;
+//! Lint and portability over a parameter grid (the co-simulation matrix,
+//! whose `fpga_*` entries use the fpga target's block-RAM crossbar, and
+//! more): `verilator --lint-only -Wall` (one waiver: the package's
+//! `OutLatency`, for hosts, is read by no module), `iverilog -g2012`, and
+//! Yosys `synth` + `check -assert` with an assertion that no latch exists;
+//! `synth_ice40` infers block RAM for the op and accumulator memories.
+//! Needs the HDL tools (feature `cosim`;
 //! scripts/test installs them); a missing tool fails the test loudly.
 #![cfg(feature = "cosim")]
 
@@ -189,9 +191,21 @@ fn verilator_lint_wall_and_iverilog_over_grid() {
     for (name, cfg) in grid() {
         let dir = root.join(&name);
         write(&dir, &cfg);
+        // `fpga_*` entries: the fpga target's sources (block-RAM crossbar).
+        let paths = if sme::cosim_matrix::fpga_xbar(&name) {
+            let v = sme::rtlgen::fpga_verilog(&cfg, "sme");
+            for f in &v {
+                let path = dir.join(&f.name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &f.text).unwrap();
+            }
+            v.iter().map(|f| dir.join(&f.name)).collect()
+        } else {
+            sources(&dir)
+        };
         let out = tool("verilator")
             .args(["--lint-only", "-Wall", "--top-module", "sme_tile"])
-            .args(sources(&dir))
+            .args(&paths)
             .output()
             .unwrap();
         assert!(
@@ -202,7 +216,7 @@ fn verilator_lint_wall_and_iverilog_over_grid() {
         let out = tool("iverilog")
             .args(["-g2012", "-s", "sme_tile", "-o"])
             .arg(dir.join("a.vvp"))
-            .args(sources(&dir))
+            .args(&paths)
             .output()
             .unwrap();
         assert!(

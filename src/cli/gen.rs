@@ -27,7 +27,9 @@ pub struct GenArgs {
     #[arg(long)]
     pub tb: bool,
     /// Also write the files of a flow: `sim` (the testbench, as `--tb`),
-    /// `fpga` (`<top>_ice40.ys`, `<top>_ecp5.ys`), `asic` (crossbar and
+    /// `fpga` (the block-RAM crossbar under `fpga/` and its banks,
+    /// `<top>_fpga.f`, `<top>_ice40.ys`, `<top>_ecp5.ys`, nextpnr clock
+    /// constraints; needs --xbar-latency >= 2), `asic` (crossbar and
     /// memories as hard macros: stubs, `<top>_asic.f`, Liberty views,
     /// `<top>.sdc`, `<top>_asic.ys`, `<top>_sta.tcl`). Repeatable.
     #[arg(long, value_enum)]
@@ -62,7 +64,8 @@ fn parse_clock_ns(s: &str) -> Result<f64, String> {
 pub enum TargetArg {
     /// The standalone Verilator testbench (as `--tb`).
     Sim,
-    /// Yosys scripts for synth_ice40 and synth_ecp5.
+    /// The block-RAM crossbar, Yosys scripts for synth_ice40 and synth_ecp5,
+    /// nextpnr clock constraints (needs --xbar-latency >= 2).
     Fpga,
     /// Hard-macro stubs and Liberty views, SDC, Yosys and OpenSTA scripts.
     Asic,
@@ -96,6 +99,9 @@ pub fn run(a: &GenArgs) -> Result<()> {
     let mut targets: Vec<rtlgen::Target> = a.target.iter().map(|&t| t.into()).collect();
     if a.tb {
         targets.insert(0, rtlgen::Target::Sim);
+    }
+    for &t in &targets {
+        rtlgen::check_target(t, &cfg).map_err(anyhow::Error::msg)?;
     }
     let mut seen = Vec::new();
     let mut extra = Vec::new();

@@ -1,23 +1,159 @@
-//! The `fpga` target (`sme gen --target fpga`): Yosys scripts for
-//! `synth_ice40` and `synth_ecp5`.
+//! The `fpga` target (`sme gen --target fpga`): under `fpga/`, the
+//! block-RAM crossbar body (`fpga/<prefix>_xbar.sv`, module `<prefix>_xbar`
+//! with the behavioral crossbar's ports, over banked `<prefix>_xbar_ram`
+//! memories) and the package with its constants; the FPGA filelist
+//! `<top>_fpga.f` (the sim sources with those three swapped in), Yosys scripts for `synth_ice40` and `synth_ecp5`
+//! (writing the netlist JSON nextpnr reads) and pin-free clock constraints
+//! for nextpnr (`<top>_ice40_clk.py` for `--pre-pack`, `<top>_ecp5.sdc` for
+//! `--sdc`).
 
-use super::{GenFile, NO_LATCH, yosys_reads};
+use super::{Ctx, GenFile, NO_LATCH, RamShape, render};
 use crate::config::TileConfig;
+use askama::Template;
 
-/// The files of the `fpga` target.
-pub(crate) fn files(_cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<GenFile> {
+/// Smallest `xbar_latency` the block-RAM crossbar supports: one edge for the
+/// synchronous bank read, the X-stage register for the ADC.
+pub(crate) const MIN_XBAR_LATENCY: u32 = 2;
+
+/// Clock constraint on `clk_i` for nextpnr-ice40, in MHz (steers
+/// timing-driven placement; nextpnr reports the reached Fmax either way).
+pub(crate) const ICE40_MHZ: u32 = 25;
+
+/// Clock constraint on `clk_i` for nextpnr-ecp5, in MHz.
+pub(crate) const ECP5_MHZ: u32 = 50;
+
+/// Banks of the block-RAM crossbar: max(ou_rows, col_windows), so that a
+/// window read (ou_rows rows) and a row write (col_windows words) each touch
+/// a bank at most once.
+pub(crate) fn banks(cfg: &TileConfig) -> u32 {
+    cfg.params.ou_rows.max(cfg.derived.col_windows)
+}
+
+/// Check that `cfg` can use the block-RAM crossbar.
+pub(crate) fn check(cfg: &TileConfig) -> Result<(), String> {
+    let l = cfg.params.xbar_latency;
+    if l < MIN_XBAR_LATENCY {
+        return Err(format!(
+            "--target fpga needs --xbar-latency {MIN_XBAR_LATENCY}..={} (the block-RAM crossbar reads \
+             its banks synchronously: one cycle for the read, one for the ADC register); got {l}",
+            crate::config::limits::MAX_XBAR_LATENCY
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "xbar_fpga.sv", escape = "none")]
+struct XbarFpgaT<'a> {
+    c: &'a Ctx,
+}
+
+/// The memory shape of one crossbar bank.
+fn bank_shape(prefix: &str) -> RamShape {
+    RamShape {
+        name: "xbar_ram",
+        module: format!("{prefix}_xbar_ram"),
+        doc: "One bank of the block-RAM crossbar (fpga target): Rows words of one column window (OuCols x CellW bits).",
+        depth: "Rows",
+        width: "XbarBankW",
+        addr_w: "RowIdxW",
+        // 1-kbit banks would become LUT RAM on ECP5; the cells belong in
+        // block RAM (the LUTs are needed for the accumulators).
+        block: true,
+    }
+}
+
+/// Subdirectory of the fpga target's own sources (file names match module
+/// names, as in the sim target's directory).
+pub(crate) const DIR: &str = "fpga";
+
+/// The sources the fpga target has of its own, under [`DIR`]: the package
+/// (with the block-RAM crossbar's constants), the bank memory and the
+/// block-RAM crossbar body (module `<prefix>_xbar`).
+fn own_sources(cfg: &TileConfig, prefix: &str) -> (GenFile, Vec<GenFile>) {
+    let mut c = Ctx::new(cfg, prefix);
+    c.fpga = true;
+    let bank = bank_shape(prefix);
+    let pkg = GenFile {
+        name: format!("{DIR}/{prefix}_tile_pkg.sv"),
+        text: super::render_pkg(&c),
+    };
+    let xbar = vec![
+        GenFile {
+            name: format!("{DIR}/{}.sv", bank.module),
+            text: super::render_ram(&c, &bank),
+        },
+        GenFile {
+            name: format!("{DIR}/{prefix}_xbar.sv"),
+            text: render(&XbarFpgaT { c: &c }),
+        },
+    ];
+    (pkg, xbar)
+}
+
+/// The FPGA source list in dependency order: `sources` (the sim target's)
+/// with the package and `<prefix>_xbar.sv` replaced by the fpga target's own
+/// (`fpga/<prefix>_tile_pkg.sv`, `fpga/<prefix>_xbar_ram.sv`,
+/// `fpga/<prefix>_xbar.sv`). Needs `xbar_latency >= 2` ([`check`]).
+pub(crate) fn verilog(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<GenFile> {
+    let (pkg, xbar) = own_sources(cfg, prefix);
+    let mut v = Vec::new();
+    for f in sources {
+        if f.name == format!("{prefix}_tile_pkg.sv") {
+            v.push(pkg.clone());
+        } else if f.name == format!("{prefix}_xbar.sv") {
+            v.extend(xbar.iter().cloned());
+        } else {
+            v.push(f.clone());
+        }
+    }
+    v
+}
+
+/// The files of the `fpga` target (`cfg` passed [`check`]).
+pub(crate) fn files(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<GenFile> {
     let top = format!("{prefix}_tile");
-    ["ice40", "ecp5"]
+    let fpga = verilog(cfg, prefix, sources);
+    let (pkg, xbar) = own_sources(cfg, prefix);
+    let mut out = vec![pkg];
+    out.extend(xbar);
+    out.push(GenFile {
+        name: format!("{top}_fpga.f"),
+        text: fpga.iter().map(|f| format!("{}\n", f.name)).collect(),
+    });
+    let reads: String = fpga
         .iter()
-        .map(|fam| GenFile {
+        .map(|f| format!("read_verilog -sv {}\n", f.name))
+        .collect();
+    for fam in ["ice40", "ecp5"] {
+        out.push(GenFile {
             name: format!("{top}_{fam}.ys"),
             text: format!(
-                "# Generated by sme: FPGA synthesis for {fam} (yosys -s <this file>).\n\
-                 # The op memories ({prefix}_op_ram) map to block RAM when they are\n\
-                 # large enough; the log must not say \"Replacing memory ... with list\n\
-                 # of registers\".\n{}synth_{fam} -top {top}\n{NO_LATCH}stat\n",
-                yosys_reads(prefix, sources, false)
+                "# Generated by sme: FPGA synthesis for {fam} (yosys -s <this file>), the\n\
+                 # sources of {top}_fpga.f (crossbar cells in {prefix}_xbar_ram banks).\n\
+                 # The crossbar banks and the op memories ({prefix}_op_ram) map to block\n\
+                 # RAM when they are large enough; the log must not say \"Replacing\n\
+                 # memory ... with list of registers\". Writes {top}_{fam}.json for nextpnr.\n\
+                 {reads}synth_{fam} -top {top}\n{NO_LATCH}stat\nwrite_json {top}_{fam}.json\n"
             ),
-        })
-        .collect()
+        });
+    }
+    out.push(GenFile {
+        name: format!("{top}_ice40_clk.py"),
+        text: format!(
+            "# Generated by sme: pin-free clock constraint for nextpnr-ice40\n\
+             # (nextpnr-ice40 --pre-pack {top}_ice40_clk.py ...): clk_i at {ICE40_MHZ} MHz.\n\
+             ctx.addClock(\"clk_i\", {ICE40_MHZ})\n"
+        ),
+    });
+    out.push(GenFile {
+        name: format!("{top}_ecp5.sdc"),
+        text: format!(
+            "# Generated by sme: pin-free clock constraint for nextpnr-ecp5\n\
+             # (nextpnr-ecp5 --sdc {top}_ecp5.sdc ...): clk_i at {ECP5_MHZ} MHz.\n\
+             create_clock -period {:.3} [get_ports clk_i]\n",
+            1000.0 / ECP5_MHZ as f64
+        ),
+    });
+    out
 }

@@ -90,6 +90,21 @@ pub struct Ctx {
     /// Width of an op's side band delayed with the crossbar read: sign,
     /// slice shift and output entries.
     pub rd_side_bits: u32,
+    /// Whether the files are the fpga target's (the package declares the
+    /// block-RAM crossbar's constants instead of the behavioral one's).
+    pub fpga: bool,
+    /// Block-RAM crossbar (fpga target): banks per crossbar,
+    /// max(ou_rows, col_windows).
+    pub xbar_banks: u32,
+    /// Block-RAM crossbar: bits of a bank word (one column window of one
+    /// row: ou_cols x cell_bits).
+    pub xbar_bank_bits: u32,
+    /// Block-RAM crossbar: bank index arithmetic width (holds 2 banks - 1,
+    /// (row_windows - 1) ou_rows + banks - 1 and rows).
+    pub xbar_bank_calc_bits: u32,
+    /// Block-RAM crossbar: leaves of each column's adder tree (banks rounded
+    /// up to a power of two).
+    pub xbar_tree_leaves: u32,
     /// Bits of the region field of the programming address.
     pub region_bits: u32,
     /// Programming regions.
@@ -223,6 +238,15 @@ impl Ctx {
             flush_bits: bits_for((d.latency - 1) as u64),
             xbar_delay: p.xbar_latency - 1,
             rd_side_bits: 1 + d.shift_bits + p.ou_cols * d.op_layout.out_entry_bits,
+            fpga: false,
+            xbar_banks: fpga::banks(cfg),
+            xbar_bank_bits: p.ou_cols * p.cell_bits,
+            xbar_bank_calc_bits: bits_for(
+                (2 * fpga::banks(cfg) - 1)
+                    .max((d.row_windows - 1) * p.ou_rows + fpga::banks(cfg) - 1)
+                    .max(p.rows) as u64,
+            ),
+            xbar_tree_leaves: fpga::banks(cfg).next_power_of_two(),
             region_bits: iface::REGION_BITS,
             regions: &iface::region::ALL,
             region_docs: iface::region::ALL
@@ -287,6 +311,9 @@ pub struct RamShape {
     pub width: &'static str,
     /// Package constant of the address width.
     pub addr_w: &'static str,
+    /// Ask for block RAM (`(* ram_style = "block" *)`) even where the
+    /// synthesis tool would pick LUT RAM (the fpga target's crossbar banks).
+    pub block: bool,
 }
 
 /// The memories of the tile, one module per shape: the op memories and the
@@ -304,6 +331,7 @@ pub(crate) fn ram_shapes(prefix: &str) -> Vec<RamShape> {
             depth: "Ops",
             width: "OpW",
             addr_w: "OpIdxW",
+            block: false,
         },
         RamShape {
             name: "acc_ram",
@@ -315,6 +343,7 @@ pub(crate) fn ram_shapes(prefix: &str) -> Vec<RamShape> {
             depth: "Outputs",
             width: "AccW",
             addr_w: "OutIdxW",
+            block: false,
         },
     ]
 }
@@ -347,6 +376,35 @@ templates! {
 struct RamT<'a> {
     c: &'a Ctx,
     r: &'a RamShape,
+}
+
+/// Render the package.
+pub(crate) fn render_pkg(c: &Ctx) -> String {
+    render(&PkgT { c })
+}
+
+/// Render the memory module of shape `r`.
+pub(crate) fn render_ram(c: &Ctx, r: &RamShape) -> String {
+    render(&RamT { c, r })
+}
+
+/// The Verilog sources of the fpga target in dependency order: as
+/// [`verilog`], with `fpga/<prefix>_tile_pkg.sv` and the block-RAM crossbar
+/// body (`fpga/<prefix>_xbar.sv`, module `<prefix>_xbar`, over
+/// `fpga/<prefix>_xbar_ram.sv` banks) in place of the package and the
+/// behavioral `<prefix>_xbar.sv`. File names are relative paths. Needs `xbar_latency >= 2`
+/// ([`check_target`]).
+pub fn fpga_verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
+    fpga::verilog(cfg, prefix, &verilog(cfg, prefix))
+}
+
+/// Check that `cfg` suits `target`: the fpga target needs
+/// `xbar_latency >= 2` (its crossbar reads block RAM synchronously).
+pub fn check_target(target: Target, cfg: &TileConfig) -> Result<(), String> {
+    match target {
+        Target::Fpga => fpga::check(cfg),
+        Target::Sim | Target::Asic => Ok(()),
+    }
 }
 
 /// One generated file.
@@ -848,32 +906,14 @@ pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -
 pub enum Target {
     /// Simulation: the standalone Verilator testbench (as `--tb`).
     Sim,
-    /// FPGA: Yosys scripts for `synth_ice40` and `synth_ecp5` (the op
-    /// memories become block RAM).
+    /// FPGA: the block-RAM crossbar body, the filelist `<top>_fpga.f`,
+    /// Yosys scripts for `synth_ice40` and `synth_ecp5` and nextpnr clock
+    /// constraints (crossbar banks and op memories become block RAM).
     Fpga,
     /// ASIC: the crossbar and the memories as black-box hard macros (stubs,
     /// Liberty views), an SDC, a Yosys script to a standard-cell library and
     /// an OpenSTA script (see `asic.rs`).
     Asic,
-}
-
-/// The read lines of a Yosys script; memory modules as black boxes when
-/// `blackbox_rams` (`read_verilog -lib`).
-pub(crate) fn yosys_reads(prefix: &str, sources: &[GenFile], blackbox_rams: bool) -> String {
-    let rams: Vec<String> = ram_shapes(prefix)
-        .iter()
-        .map(|r| format!("{}.sv", r.module))
-        .collect();
-    let mut s = String::new();
-    for f in sources {
-        let lib = blackbox_rams && rams.contains(&f.name);
-        s.push_str(&format!(
-            "read_verilog -sv {}{}\n",
-            if lib { "-lib " } else { "" },
-            f.name
-        ));
-    }
-    s
 }
 
 /// Yosys lines that fail the script on any latch.

@@ -1,0 +1,137 @@
+//! The fpga target's cheap flow check: a small tile (one 32x32 crossbar,
+//! 256-op memory) generated with `sme gen --target fpga`, synthesized by its
+//! own `sme_tile_ice40.ys` (`synth_ice40`) and placed and routed by
+//! `nextpnr-ice40` (HX8K, CT256, the generated pin-free clock constraint).
+//! Every crossbar bank and the op memory are `SB_RAM40_4K` (the count is
+//! exact: one per bank, ceil(OpW / 16) for the 256 x 16 op memory), no
+//! memory became a list of registers, and nextpnr routes the design with
+//! the same block-RAM count and reports an Fmax for `clk_i`. Needs Yosys and
+//! nextpnr-ice40 (feature `cosim`; scripts/test installs them).
+#![cfg(feature = "cosim")]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sme-flows-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn tool(name: &str) -> Command {
+    assert!(
+        Command::new(name).arg("--version").output().is_ok(),
+        "{name} is not installed: run scripts/test (it installs yosys and nextpnr-ice40) \
+         or `apt-get install -y yosys nextpnr-ice40`"
+    );
+    Command::new(name)
+}
+
+/// The value of `localparam int NAME = V;` in a generated package.
+fn pkg_const(pkg: &str, name: &str) -> u64 {
+    let pat = format!("localparam int {name} ");
+    let line = pkg
+        .lines()
+        .find(|l| l.trim_start().starts_with(&pat))
+        .unwrap_or_else(|| panic!("{name} not in the package"));
+    line.split('=')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches(';')
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn ice40_synth_and_place_route_with_block_ram_crossbar() {
+    let dir = scratch("ice40");
+    let out = Command::new(env!("CARGO_BIN_EXE_sme"))
+        .args([
+            "gen", "--xbar", "32", "--ou", "8x4", "--xbars", "1", "--ops", "256",
+        ])
+        .args(["--inputs", "16", "--outputs", "8", "--xbar-latency", "2"])
+        .args(["--target", "fpga", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
+    let (xbars, banks, op_w) = (
+        pkg_const(&pkg, "Xbars"),
+        pkg_const(&pkg, "XbarBanks"),
+        pkg_const(&pkg, "OpW"),
+    );
+    let expect_ram = xbars * banks + xbars * op_w.div_ceil(16);
+
+    let out = tool("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-l", "yosys.log", "-s", "sme_tile_ice40.ys"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "synth_ice40:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap();
+    assert!(
+        !log.contains("with list of registers"),
+        "a memory became registers:\n{}",
+        log.lines()
+            .filter(|l| l.contains("with list of registers"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let stat = &log[log.rfind("Number of cells:").unwrap()..];
+    let ram: u64 = stat
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SB_RAM40_4K"))
+        .map(|n| n.trim().parse().unwrap())
+        .unwrap_or(0);
+    assert_eq!(
+        ram, expect_ram,
+        "SB_RAM40_4K: {xbars} crossbar(s) x {banks} banks + {xbars} op memories of {op_w} bits"
+    );
+
+    let out = tool("nextpnr-ice40")
+        .current_dir(&dir)
+        .args([
+            "--hx8k",
+            "--package",
+            "ct256",
+            "--seed",
+            "1",
+            "--json",
+            "sme_tile_ice40.json",
+        ])
+        .args(["--pre-pack", "sme_tile_ice40_clk.py", "--timing-allow-fail"])
+        .args(["--report", "report.json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nextpnr-ice40:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        rep["utilization"]["ICESTORM_RAM"]["used"], expect_ram,
+        "{rep}"
+    );
+    let fmax = rep["fmax"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.contains("clk_i"))
+        .map(|(_, v)| v["achieved"].as_f64().unwrap())
+        .expect("an Fmax for clk_i");
+    assert!(fmax > 10.0, "Fmax {fmax} MHz");
+    println!("iCE40 HX8K: {ram} SB_RAM40_4K, Fmax clk_i {fmax:.1} MHz");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
