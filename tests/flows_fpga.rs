@@ -66,7 +66,15 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
         pkg_const(&pkg, "XbarBanks"),
         pkg_const(&pkg, "OpW"),
     );
-    let expect_ram = xbars * banks + xbars * op_w.div_ceil(16);
+    let (ou_cols, acc_w, outputs) = (
+        pkg_const(&pkg, "OuCols"),
+        pkg_const(&pkg, "AccW"),
+        pkg_const(&pkg, "Outputs"),
+    );
+    // Crossbar banks, op memories (16-bit wide blocks) and one accumulator
+    // memory per crossbar and OU column (256 x 16 blocks).
+    let acc_ram = xbars * ou_cols * acc_w.div_ceil(16) * outputs.div_ceil(256);
+    let expect_ram = xbars * banks + xbars * op_w.div_ceil(16) + acc_ram;
 
     let out = tool("yosys")
         .current_dir(&dir)
@@ -95,7 +103,7 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
         .unwrap_or(0);
     assert_eq!(
         ram, expect_ram,
-        "SB_RAM40_4K: {xbars} crossbar(s) x {banks} banks + {xbars} op memories of {op_w} bits"
+        "SB_RAM40_4K: {xbars} crossbar(s) x {banks} banks + {xbars} op memories of {op_w} bits + {acc_ram} accumulator blocks"
     );
 
     let out = tool("nextpnr-ice40")

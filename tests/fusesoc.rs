@@ -39,6 +39,8 @@ fn fusesoc_runs_the_generated_core() {
             "16",
             "--outputs",
             "8",
+            "--xbar-latency",
+            "2",
             "--target",
             "fpga",
             "--target",

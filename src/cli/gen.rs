@@ -110,7 +110,13 @@ pub fn run(a: &GenArgs) -> Result<()> {
             continue;
         }
         seen.push(t);
-        extra.extend(rtlgen::target_files(t, &cfg, &a.prefix, &bundle.sources, &asic));
+        extra.extend(rtlgen::target_files(
+            t,
+            &cfg,
+            &a.prefix,
+            &bundle.sources,
+            &asic,
+        ));
     }
     // The core file names the target files too.
     let core = bundle.core_file(&cfg, &a.prefix, &extra);

@@ -23,13 +23,17 @@ fn fileset(s: &mut String, name: &str, file_type: &str, files: &[&str]) {
 
 /// The core file. `sources`: the tile's Verilog in dependency order;
 /// `wrappers`: modules around the tile (each its own top); `extra`: the
-/// other files written beside them (names only; target files included).
+/// other files written beside them (names only; target files included);
+/// `fpga_sources`: the fpga target's sources in dependency order
+/// (`<top>_fpga.f`), when generated: the synthesis targets then use them
+/// (fileset `rtl_fpga`).
 pub(crate) fn core(
     prefix: &str,
     tag: &str,
     sources: &[GenFile],
     wrappers: &[GenFile],
     extra: &[String],
+    fpga_sources: Option<&[String]>,
 ) -> String {
     let top = format!("{prefix}_tile");
     let mut s = format!(
@@ -68,6 +72,10 @@ pub(crate) fn core(
         let f: Vec<&str> = fpga.iter().map(String::as_str).collect();
         fileset(&mut s, "fpga_scripts", "user", &f);
     }
+    if let Some(f) = fpga_sources {
+        let f: Vec<&str> = f.iter().map(String::as_str).collect();
+        fileset(&mut s, "rtl_fpga", "systemVerilogSource", &f);
+    }
     let asic = format!("{top}_asic.ys");
     if has(&asic) {
         fileset(&mut s, "asic_scripts", "user", &[&asic]);
@@ -100,9 +108,10 @@ pub(crate) fn core(
         s.push_str(&format!(
             "  # Yosys synth_{fam} through Edalize's own script (`sme gen --target fpga`\n\
              \x20 # also writes a Yosys script for it with the latch check).\n\
-             \x20 synth_{fam}:\n    default_tool: yosys\n    filesets: [rtl{extra}]\n    toplevel: {top}\n\
+             \x20 synth_{fam}:\n    default_tool: yosys\n    filesets: [{rtl}{extra}]\n    toplevel: {top}\n\
              \x20   tools:\n      yosys:\n        arch: {fam}\n        output_format: json\n",
-            extra = if scripts { ", fpga_scripts" } else { "" }
+            extra = if scripts { ", fpga_scripts" } else { "" },
+            rtl = if fpga_sources.is_some() { "rtl_fpga" } else { "rtl" }
         ));
     }
     s

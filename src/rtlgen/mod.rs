@@ -449,9 +449,23 @@ impl Bundle {
             .chain(target_files.iter())
             .map(|f| f.name.clone())
             .collect();
+        // The fpga target's filelist (its package and block-RAM crossbar in
+        // place of the behavioral ones), when generated.
+        let fpga_list = format!("{}_fpga.f", self.top);
+        let fpga: Option<Vec<String>> = target_files
+            .iter()
+            .find(|f| f.name == fpga_list)
+            .map(|f| f.text.lines().map(String::from).collect());
         GenFile {
             name: format!("{}.core", self.top),
-            text: fusesoc::core(prefix, &cfg.tag(), &self.sources, &self.wrappers, &names),
+            text: fusesoc::core(
+                prefix,
+                &cfg.tag(),
+                &self.sources,
+                &self.wrappers,
+                &names,
+                fpga.as_deref(),
+            ),
         }
     }
 }
