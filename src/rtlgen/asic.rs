@@ -574,7 +574,9 @@ pub(crate) fn files(
          # black boxes: the instances must match the Liberty pins).\n\
          read_liberty -lib {lib}\n{}\
          hierarchy -check -top {top}\nsynth -top {top}\n{NO_LATCH}\
-         dfflibmap -liberty {lib}\nabc -liberty {lib}\nopt_clean -purge\n\
+         dfflibmap -liberty {lib}\n\
+         # Delay-driven mapping at the clock period (ps): ABC sizes gates and\n\
+         # buffers high-fanout nets.\nabc -D {dps} -liberty {lib}\nopt_clean -purge\n\
          # Undriven (x) bits become constant 0.\nsetundef -zero\n\
          hierarchy -check\ncheck -assert\n\
          # Area per module: standard cells only (the macros' area unknown),\n\
@@ -591,7 +593,8 @@ pub(crate) fn files(
         macro_libs
             .iter()
             .map(|l| format!(" -liberty {l}"))
-            .collect::<String>()
+            .collect::<String>(),
+        dps = (t * 1000.0).round() as u64,
     ));
     out.push(GenFile {
         name: format!("{top}_asic.ys"),

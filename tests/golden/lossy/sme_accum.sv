@@ -86,7 +86,7 @@ module sme_accum #(
 
     assign idx = idx_i[l*OutIdxW +: OutIdxW];
     assign hit = en_i && valid_i[l] && ({1'b0, idx} < (OutIdxW + 1)'(Outputs));
-    assign we  = hit && !clear_i;
+    assign we  = hit;
     assign old = (byp_we_q && byp_addr_q == idx) ? byp_data_q : rd_val;
     assign sum = old + AccW'($signed(val_i[l*SpliceW +: SpliceW]));
 
@@ -105,9 +105,16 @@ module sme_accum #(
       .rdata_o (rdata)
     );
 
-    // Live bits: cleared at start, set by the first write of an entry.
+    // Live bits: cleared the cycle after start (clear_i registered per lane,
+    // so the start input drives one flip-flop per lane rather than every
+    // live bit; the pipeline's first write comes later), set by the first
+    // write of an entry.
+    logic clear_q;
     always_ff @(posedge clk_i) begin
-      if (clear_i) begin
+      clear_q <= clear_i;
+    end
+    always_ff @(posedge clk_i) begin
+      if (clear_q) begin
         // A loop, not '0: Verilator warns on a replication above 8k bits
         // (Outputs may be 65536).
         for (int o = 0; o < Outputs; o++) begin
