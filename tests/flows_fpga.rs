@@ -106,26 +106,33 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
         "SB_RAM40_4K: {xbars} crossbar(s) x {banks} banks + {xbars} op memories of {op_w} bits + {acc_ram} accumulator blocks"
     );
 
-    let out = tool("nextpnr-ice40")
-        .current_dir(&dir)
-        .args([
-            "--hx8k",
-            "--package",
-            "ct256",
-            "--seed",
-            "1",
-            "--json",
-            "sme_tile_ice40.json",
-        ])
-        .args(["--pre-pack", "sme_tile_ice40_clk.py", "--timing-allow-fail"])
-        .args(["--report", "report.json", "-q"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nextpnr-ice40:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // nextpnr's placer can stall on a particular seed (seen: seed 1 on this
+    // config ran for minutes while seed 2 finished in seconds), so every
+    // attempt runs under `timeout` and the next seed is tried; the test fails
+    // only when no seed routes within its limit. Seed 2 first: it routes
+    // this config in seconds.
+    let mut log = String::new();
+    let mut routed = false;
+    for seed in ["2", "1", "3", "4"] {
+        let out = Command::new("timeout")
+            .current_dir(&dir)
+            .args(["120", "nextpnr-ice40", "--hx8k", "--package", "ct256"])
+            .args(["--seed", seed, "--json", "sme_tile_ice40.json"])
+            .args(["--pre-pack", "sme_tile_ice40_clk.py", "--timing-allow-fail"])
+            .args(["--report", "report.json", "-q"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            routed = true;
+            break;
+        }
+        log.push_str(&format!(
+            "seed {seed}: {:?}\n{}\n",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    assert!(routed, "nextpnr-ice40 (timeout 120 s per seed):\n{log}");
     let rep: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(
