@@ -7,6 +7,8 @@
 //! the test loudly. Feature `cosim` (the HDL-tool tests, as tests/lint.rs).
 #![cfg(feature = "cosim")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,14 +16,6 @@ const OSU018: &str = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
 
 fn sme() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sme"))
-}
-
-fn need(cmd: &str, arg: &str, package: &str) {
-    let ok = Command::new(cmd).arg(arg).output().is_ok();
-    assert!(
-        ok,
-        "{cmd} is not installed: run scripts/test (it installs it) or `apt-get install -y {package}`"
-    );
 }
 
 fn tmpdir(tag: &str) -> PathBuf {
@@ -62,8 +56,8 @@ fn macros(d: &Path) -> Vec<String> {
 
 #[test]
 fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
-    need("yosys", "-V", "yosys");
-    need("sta", "-version", "opensta");
+    common::need("yosys", "-V", "yosys");
+    common::need("sta", "-version", "opensta");
     assert!(
         Path::new(OSU018).is_file(),
         "{OSU018} is missing: `apt-get install -y qflow-tech-osu018`"

@@ -9,6 +9,8 @@
 //! nextpnr-ice40 (feature `cosim`; scripts/test installs them).
 #![cfg(feature = "cosim")]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -16,15 +18,6 @@ fn scratch(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sme-flows-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
-}
-
-fn tool(name: &str) -> Command {
-    assert!(
-        Command::new(name).arg("--version").output().is_ok(),
-        "{name} is not installed: run scripts/test (it installs yosys and nextpnr-ice40) \
-         or `apt-get install -y yosys nextpnr-ice40`"
-    );
-    Command::new(name)
 }
 
 /// The value of `localparam int NAME = V;` in a generated package.
@@ -76,25 +69,7 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
     let acc_ram = xbars * ou_cols * acc_w.div_ceil(16) * outputs.div_ceil(256);
     let expect_ram = xbars * banks + xbars * op_w.div_ceil(16) + acc_ram;
 
-    let out = tool("yosys")
-        .current_dir(&dir)
-        .args(["-q", "-l", "yosys.log", "-s", "sme_tile_ice40.ys"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "synth_ice40:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap();
-    assert!(
-        !log.contains("with list of registers"),
-        "a memory became registers:\n{}",
-        log.lines()
-            .filter(|l| l.contains("with list of registers"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    let log = common::yosys_keeping_memories(&dir, "sme_tile_ice40.ys", "yosys.log");
     let stat = &log[log.rfind("Number of cells:").unwrap()..];
     let ram: u64 = stat
         .lines()
@@ -111,6 +86,7 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
     // attempt runs under `timeout` and the next seed is tried; the test fails
     // only when no seed routes within its limit. Seed 2 first: it routes
     // this config in seconds.
+    common::need("nextpnr-ice40", "--version", "nextpnr-ice40");
     let mut log = String::new();
     let mut routed = false;
     for seed in ["2", "1", "3", "4"] {

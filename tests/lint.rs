@@ -8,23 +8,22 @@
 //! scripts/test installs them); a missing tool fails the test loudly.
 #![cfg(feature = "cosim")]
 
+mod common;
+
 use sme::config::{TileConfig, TileParams};
 use sme::rtlgen::generate;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tool(name: &str) -> Command {
-    let ok = Command::new(name)
-        .arg(if name == "iverilog" {
+    common::need(
+        name,
+        if name == "iverilog" {
             "-V"
         } else {
             "--version"
-        })
-        .output()
-        .is_ok();
-    assert!(
-        ok,
-        "{name} is not installed: run scripts/test (it installs verilator, iverilog and yosys) or `apt-get install -y {name}`"
+        },
+        name,
     );
     Command::new(name)
 }
@@ -456,25 +455,7 @@ fn synth_ice40_infers_block_ram_without_latches() {
          stat\n",
     );
     std::fs::write(dir.join("ice40.ys"), ys).unwrap();
-    let out = tool("yosys")
-        .current_dir(&dir)
-        .args(["-q", "-l", "ice40.log", "-s", "ice40.ys"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "synth_ice40:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let log = std::fs::read_to_string(dir.join("ice40.log")).unwrap();
-    assert!(
-        !log.contains("with list of registers"),
-        "a memory became registers:\n{}",
-        log.lines()
-            .filter(|l| l.contains("with list of registers"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    let log = common::yosys_keeping_memories(&dir, "ice40.ys", "ice40.log");
     // Both op memories (256 words each) and all 2 x 4 accumulator memories
     // (8 entries each) are block RAM, not flops.
     let mut rams = vec![];

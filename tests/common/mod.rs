@@ -111,3 +111,40 @@ pub fn regressions(test: &str) -> Option<Box<dyn FailurePersistence>> {
         path.into_boxed_str(),
     ))))
 }
+
+/// Fails the test loudly unless `cmd` runs (`arg`: a flag that makes it
+/// print its version); `package`: the Debian package to install.
+pub fn need(cmd: &str, arg: &str, package: &str) {
+    assert!(
+        Command::new(cmd).arg(arg).output().is_ok(),
+        "{cmd} is not installed: run scripts/test (it installs it) or `apt-get install -y {package}`"
+    );
+}
+
+/// Runs the Yosys script `script` in `dir`, logging to `log`; asserts that
+/// it succeeds and that no memory became a list of registers, and returns
+/// the log.
+pub fn yosys_keeping_memories(dir: &Path, script: &str, log: &str) -> String {
+    need("yosys", "-V", "yosys");
+    let out = Command::new("yosys")
+        .current_dir(dir)
+        .args(["-q", "-l", log, "-s", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "yosys -s {script}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join(log)).unwrap();
+    let regs: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("with list of registers"))
+        .collect();
+    assert!(
+        regs.is_empty(),
+        "a memory became registers:\n{}",
+        regs.join("\n")
+    );
+    text
+}
