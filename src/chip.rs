@@ -94,7 +94,7 @@ pub const ISAAC: ChipPreset = ChipPreset {
     name: "isaac",
     source: T1,
     adcs_per_xbar: 1,
-    adc_gsps: 1.28,
+    adc_gsps: crate::cost::ISAAC_ADC_GSPS,
     tiles_per_cluster: 12,
     clusters: 168,
     sample_hold: (0.01 / 1024.0, 0.00004 / 1024.0),

@@ -356,8 +356,12 @@ pub(crate) fn tile_peak(
 /// chip preset ([`crate::chip::ISAAC`]) and the ASIC memory macros.
 pub const ISAAC_INPUT_REGISTER: (f64, f64) = (1.24, 0.0021);
 
-/// ISAAC's cycle: a 128-column crossbar read through one 1.28 GS/s ADC (ns).
-pub const ISAAC_CYCLE_NS: f64 = 100.0;
+/// ISAAC's ADC sample rate (GS/s; one ADC per crossbar), Table I. Used by the
+/// chip preset ([`crate::chip::ISAAC`]) and for ISAAC's cycle below.
+pub const ISAAC_ADC_GSPS: f64 = 1.28;
+
+/// ISAAC's cycle: a 128-column crossbar read through its one ADC (ns): 100.
+pub const ISAAC_CYCLE_NS: f64 = 128.0 / ISAAC_ADC_GSPS;
 
 /// Area and read energy of the hard macros of `sme gen --target asic`
 /// (their Liberty views). The crossbar macro holds the cells, one D-bit DAC
