@@ -173,7 +173,7 @@ fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-/// Bad `--clock-ns` / `--liberty`: a clear error naming the valid range.
+/// Bad `--clock-ns` / `--liberty` / `--drive-cell`: a clear error naming the valid range.
 #[test]
 fn bad_clock_and_liberty_are_clear_errors() {
     for (flag, val, want) in [
@@ -181,6 +181,7 @@ fn bad_clock_and_liberty_are_clear_errors() {
         ("--clock-ns", "abc", "expected a number of ns"),
         ("--clock-ns", "1e9", "valid is 0.1..=10000 ns"),
         ("--liberty", "a b.lib", "invalid Liberty path"),
+        ("--drive-cell", "BUF X2", "invalid drive cell"),
     ] {
         let d = tmpdir("bad");
         let o = sme()

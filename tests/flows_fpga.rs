@@ -5,13 +5,16 @@
 //! Every crossbar bank and the op memory are `SB_RAM40_4K` (the count is
 //! exact: one per bank, ceil(OpW / 16) for the 256 x 16 op memory), no
 //! memory became a list of registers, and nextpnr routes the design with
-//! the same block-RAM count and reports an Fmax for `clk_i`. Needs Yosys and
-//! nextpnr-ice40 (feature `cosim`; scripts/test installs them).
+//! the same block-RAM count and reports an Fmax for `clk_i`. The same
+//! config through the generated `sme_tile_ecp5.ys` and `sme_tile_xilinx.ys`
+//! maps every memory to RAM primitives of those families (crossbar banks to
+//! block RAM). Needs Yosys and nextpnr-ice40 (feature `cosim`; scripts/test
+//! installs them).
 #![cfg(feature = "cosim")]
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn scratch(tag: &str) -> PathBuf {
@@ -36,9 +39,8 @@ fn pkg_const(pkg: &str, name: &str) -> u64 {
         .unwrap()
 }
 
-#[test]
-fn ice40_synth_and_place_route_with_block_ram_crossbar() {
-    let dir = scratch("ice40");
+/// `sme gen --target fpga` of the test's config into `dir`.
+fn gen_fpga(dir: &Path) {
     let out = Command::new(env!("CARGO_BIN_EXE_sme"))
         .args([
             "gen", "--xbar", "32", "--ou", "8x4", "--xbars", "1", "--ops", "256",
@@ -53,6 +55,29 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The memories of the test's config (one crossbar) in Yosys' hierarchical
+/// names: crossbar banks, op memory, accumulator memories.
+fn memories(dir: &Path) -> Vec<String> {
+    let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
+    assert_eq!(pkg_const(&pkg, "Xbars"), 1);
+    let mut m: Vec<String> = (0..pkg_const(&pkg, "XbarBanks"))
+        .map(|b| format!("sme_tile.gen_xbar[0].u_xbar.gen_bank[{b}].u_ram.mem_q"))
+        .collect();
+    m.push("sme_tile.u_ctrl.gen_xbar[0].u_op_ram.mem_q".into());
+    for l in 0..pkg_const(&pkg, "OuCols") {
+        m.push(format!(
+            "sme_tile.gen_xbar[0].u_accum.gen_lane[{l}].u_acc_ram.mem_q"
+        ));
+    }
+    m
+}
+
+#[test]
+fn ice40_synth_and_place_route_with_block_ram_crossbar() {
+    let dir = scratch("ice40");
+    gen_fpga(&dir);
     let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
     let (xbars, banks, op_w) = (
         pkg_const(&pkg, "Xbars"),
@@ -124,5 +149,64 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
         .expect("an Fmax for clk_i");
     assert!(fmax > 10.0, "Fmax {fmax} MHz");
     println!("iCE40 HX8K: {ram} SB_RAM40_4K, Fmax clk_i {fmax:.1} MHz");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// ECP5 and Xilinx 7-series: the generated scripts map every memory of the
+/// config to that family's RAM (memory_libmap's "mapping memory ... via"),
+/// none to flip-flops, and the crossbar banks (`ram_style = "block"`) to
+/// block RAM: one `DP16KD` / `RAMB18E1` each at least.
+#[test]
+fn ecp5_and_xilinx_map_every_memory_to_ram() {
+    let dir = scratch("ecp5-xc7");
+    gen_fpga(&dir);
+    let mems = memories(&dir);
+    let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
+    let banks = pkg_const(&pkg, "XbarBanks");
+    for (fam, bram, bram_map) in [
+        ("ecp5", vec!["DP16KD"], "$__ECP5_DP16KD_"),
+        ("xilinx", vec!["RAMB18E1", "RAMB36E1"], "$__XILINX_BLOCKRAM"),
+    ] {
+        let log = common::yosys_keeping_memories(
+            &dir,
+            &format!("sme_tile_{fam}.ys"),
+            &format!("yosys_{fam}.log"),
+        );
+        for m in &mems {
+            let via = format!("mapping memory {m} via ");
+            let line = log
+                .lines()
+                .find(|l| l.contains(&via))
+                .unwrap_or_else(|| panic!("{fam}: {m} not mapped to a RAM primitive"));
+            if m.contains("u_xbar") {
+                assert!(
+                    line.contains(bram_map),
+                    "{fam}: crossbar bank not block RAM: {line}"
+                );
+            }
+        }
+        let stat = &log[log.rfind("Number of cells:").unwrap()..];
+        let n: u64 = stat
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                let cell = w.next()?;
+                bram.contains(&cell)
+                    .then(|| w.next()?.parse::<u64>().ok())?
+            })
+            .sum();
+        assert!(
+            n >= banks,
+            "{fam}: {n} block RAMs for {banks} crossbar banks"
+        );
+        assert!(
+            dir.join(format!(
+                "sme_tile_{fam}.{}",
+                if fam == "xilinx" { "edif" } else { "json" }
+            ))
+            .is_file()
+        );
+        println!("{fam}: {n} block RAM cells ({bram:?})");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -28,7 +28,7 @@ pub struct GenArgs {
     pub tb: bool,
     /// Also write the files of a flow: `sim` (the testbench, as `--tb`),
     /// `fpga` (the block-RAM crossbar under `fpga/` and its banks,
-    /// `<top>_fpga.f`, `<top>_ice40.ys`, `<top>_ecp5.ys`, nextpnr clock
+    /// `<top>_fpga.f`, `<top>_ice40.ys`, `<top>_ecp5.ys`, `<top>_xilinx.ys`, nextpnr clock
     /// constraints; needs --xbar-latency >= 2), `asic` (crossbar and
     /// memories as hard macros: stubs, `<top>_asic.f`, Liberty views,
     /// `<top>.sdc`, `<top>_asic.ys`, `<top>_sta.tcl`). Repeatable.
@@ -43,6 +43,11 @@ pub struct GenArgs {
     /// from the output directory).
     #[arg(long, value_name = "FILE", default_value = rtlgen::DEFAULT_LIBERTY)]
     pub liberty: String,
+    /// Buffer cell of the `--liberty` library that the `asic` target's ABC
+    /// constraint file names: it drives the mapped logic's inputs and
+    /// buffers high-fanout nets.
+    #[arg(long, value_name = "CELL", default_value = rtlgen::DEFAULT_DRIVE_CELL)]
+    pub drive_cell: String,
     /// Cost model preset of the `asic` target's crossbar macro view (area,
     /// read energy).
     #[arg(long, value_enum, default_value_t = PresetName::Isaac32)]
@@ -86,9 +91,11 @@ pub fn run(a: &GenArgs) -> Result<()> {
     let cfg = a.cfg.validated()?;
     rtlgen::check_prefix(&a.prefix).map_err(anyhow::Error::msg)?;
     rtlgen::check_liberty(&a.liberty).map_err(anyhow::Error::msg)?;
+    rtlgen::check_drive_cell(&a.drive_cell).map_err(anyhow::Error::msg)?;
     let asic = rtlgen::AsicOpts {
         clock_ns: a.clock_ns,
         liberty: a.liberty.clone(),
+        drive_cell: a.drive_cell.clone(),
         costs: crate::cost::asic_macros(&cfg, a.preset.preset()),
     };
     let bundle = rtlgen::generate(&cfg, &a.prefix);

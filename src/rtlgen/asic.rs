@@ -30,6 +30,10 @@ pub struct AsicOpts {
     /// Standard-cell Liberty file the Yosys and OpenSTA scripts map to and
     /// time with (`--liberty`), written into the scripts as given.
     pub liberty: String,
+    /// Buffer cell of that library ABC drives the mapped logic's inputs with
+    /// and buffers high-fanout nets with (`--drive-cell`, written into the
+    /// ABC constraint file `<top>_abc.constr`).
+    pub drive_cell: String,
     /// Area and read energy of the macros (from the cost model:
     /// `cost::asic_macros`).
     pub costs: MacroCosts,
@@ -56,6 +60,9 @@ pub struct MacroCosts {
 /// Default standard-cell library: qflow's OSU 0.18 um cells as installed by
 /// Debian's `qflow-tech-osu018`.
 pub const DEFAULT_LIBERTY: &str = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+
+/// Default `--drive-cell`: OSU018's two-drive buffer.
+pub const DEFAULT_DRIVE_CELL: &str = "BUFX2";
 
 /// Default clock period (ns).
 pub const DEFAULT_CLOCK_NS: f64 = 10.0;
@@ -104,6 +111,22 @@ pub fn check_liberty(path: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "invalid Liberty path `{path}`: valid is a non-empty path without whitespace or any of \" ' ; # [ ] $ {{ }} \\"
+        ))
+    }
+}
+
+/// Check a `--drive-cell` name: a Liberty cell identifier (letters, digits,
+/// `_`, not starting with a digit, at most 64 characters).
+pub fn check_drive_cell(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid drive cell `{name}`: valid is a cell name of the --liberty file of 1..=64 letters, digits and `_`, not starting with a digit"
         ))
     }
 }
@@ -575,8 +598,12 @@ pub(crate) fn files(
          read_liberty -lib {lib}\n{}\
          hierarchy -check -top {top}\nsynth -top {top}\n{NO_LATCH}\
          dfflibmap -liberty {lib}\n\
-         # Delay-driven mapping at the clock period (ps): ABC sizes gates and\n\
-         # buffers high-fanout nets.\nabc -D {dps} -liberty {lib}\nopt_clean -purge\n\
+         # Delay-driven mapping at the clock period (ps). With the constraint\n\
+         # file ABC also buffers high-fanout nets, then up- and down-sizes\n\
+         # gates (its script: ...; &nf; buffer; upsize; dnsize). Without\n\
+         # buffering, a flip-flop or gate driving hundreds of loads (the\n\
+         # step register into the gather) alone misses the clock many times.\n\
+         abc -D {dps} -constr {top}_abc.constr -liberty {lib}\nopt_clean -purge\n\
          # Undriven (x) bits become constant 0.\nsetundef -zero\n\
          hierarchy -check\ncheck -assert\n\
          # Area per module: standard cells only (the macros' area unknown),\n\
@@ -596,6 +623,14 @@ pub(crate) fn files(
             .collect::<String>(),
         dps = (t * 1000.0).round() as u64,
     ));
+    out.push(GenFile {
+        name: format!("{top}_abc.constr"),
+        text: format!(
+            "set_driving_cell {}\nset_load {}\n",
+            o.drive_cell,
+            num(PIN_CAP_PF * 1000.0)
+        ),
+    });
     out.push(GenFile {
         name: format!("{top}_asic.ys"),
         text: ys,
@@ -686,6 +721,14 @@ mod tests {
         assert!(check_liberty(DEFAULT_LIBERTY).is_ok());
         for bad in ["", "a b.lib", "x;rm.lib", "[exec].lib"] {
             assert!(check_liberty(bad).is_err(), "{bad}");
+        }
+        assert!(check_drive_cell(DEFAULT_DRIVE_CELL).is_ok());
+        assert!(check_drive_cell("sky130_fd_sc_hd__buf_4").is_ok());
+        for bad in ["", "4BUF", "BUF X2", "BUF;X", &"B".repeat(65)] {
+            assert!(
+                check_drive_cell(bad).unwrap_err().contains("valid is"),
+                "{bad}"
+            );
         }
     }
 }

@@ -63,7 +63,7 @@ pub(crate) fn core(
         // target uses it.
         fileset(&mut s, "verilator_tb", "user", &["sme_tb.cpp", "sme_tb.mk"]);
     }
-    let fpga: Vec<String> = ["ice40", "ecp5"]
+    let fpga: Vec<String> = ["ice40", "ecp5", "xilinx"]
         .iter()
         .map(|f| format!("{top}_{f}.ys"))
         .filter(|n| has(n))
@@ -78,7 +78,20 @@ pub(crate) fn core(
     }
     let asic = format!("{top}_asic.ys");
     if has(&asic) {
-        fileset(&mut s, "asic_scripts", "user", &[&asic]);
+        // The scripts and the constraint files they read (the Liberty views
+        // and stubs are listed by `{top}_asic.f` and the script).
+        let names = [
+            asic.clone(),
+            format!("{top}_abc.constr"),
+            format!("{top}.sdc"),
+            format!("{top}_sta.tcl"),
+        ];
+        let f: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| has(n))
+            .collect();
+        fileset(&mut s, "asic_scripts", "user", &f);
     }
 
     s.push_str(&format!(

@@ -34,8 +34,8 @@ fn gen_loop_split(n: u32) -> (u32, u32) {
 
 #[allow(unused_imports)] // the build script compiles this module without the CLI
 pub use asic::{
-    AsicOpts, CLOCK_NS_RANGE, DEFAULT_CLOCK_NS, DEFAULT_LIBERTY, MacroCosts, check_clock_ns,
-    check_liberty,
+    AsicOpts, CLOCK_NS_RANGE, DEFAULT_CLOCK_NS, DEFAULT_DRIVE_CELL, DEFAULT_LIBERTY, MacroCosts,
+    check_clock_ns, check_drive_cell, check_liberty,
 };
 
 /// Generator version written into every file header.
@@ -921,8 +921,9 @@ pub enum Target {
     /// Simulation: the standalone Verilator testbench (as `--tb`).
     Sim,
     /// FPGA: the block-RAM crossbar body, the filelist `<top>_fpga.f`,
-    /// Yosys scripts for `synth_ice40` and `synth_ecp5` and nextpnr clock
-    /// constraints (crossbar banks and op memories become block RAM).
+    /// Yosys scripts for `synth_ice40`, `synth_ecp5` and `synth_xilinx`
+    /// and nextpnr clock constraints (crossbar banks and op memories become
+    /// block RAM).
     Fpga,
     /// ASIC: the crossbar and the memories as black-box hard macros (stubs,
     /// Liberty views), an SDC, a Yosys script to a standard-cell library and
