@@ -56,7 +56,9 @@ module sme_ctrl #(
   // Fetch stage: the op issued last cycle, per crossbar.
   output logic [Xbars-1:0]      issue_valid_o,
   output logic [Xbars*OpW-1:0]  issue_op_o,
-  output logic [StepW-1:0]      issue_step_o
+  output logic [StepW-1:0]      issue_step_o,
+  // The step issue_step_o takes at the next edge.
+  output logic [StepW-1:0]      issue_step_next_o
 );
 
   typedef enum logic [1:0] {
@@ -164,6 +166,7 @@ module sme_ctrl #(
     issue_step_q <= step_q;
   end
   assign issue_step_o = issue_step_q;
+  assign issue_step_next_o = step_q;
 
   for (genvar j = 0; j < Xbars; j++) begin : gen_xbar
     logic [OpW-1:0]  op_q;

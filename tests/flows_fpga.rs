@@ -94,7 +94,7 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
     let acc_ram = xbars * ou_cols * acc_w.div_ceil(16) * outputs.div_ceil(256);
     let expect_ram = xbars * banks + xbars * op_w.div_ceil(16) + acc_ram;
 
-    let log = common::yosys_keeping_memories(&dir, "sme_tile_ice40.ys", "yosys.log");
+    let log = common::yosys_keeping_memories(&dir, "sme_tile_ice40.ys", "yosys.log", &[]);
     let stat = &log[log.rfind("Number of cells:").unwrap()..];
     let ram: u64 = stat
         .lines()
@@ -171,6 +171,7 @@ fn ecp5_and_xilinx_map_every_memory_to_ram() {
             &dir,
             &format!("sme_tile_{fam}.ys"),
             &format!("yosys_{fam}.log"),
+            &[],
         );
         for m in &mems {
             let via = format!("mapping memory {m} via ");

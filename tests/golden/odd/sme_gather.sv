@@ -24,7 +24,13 @@
 // once per input (slice[n] = x[n][step*DacW +: DacW]), then each lane (one
 // crossbar row of one OU) picks its input's slice: code = slice[idx], or 0
 // for an idle row or an index at or beyond Inputs. Each lane's mux is then
-// Inputs:1 over DacW bits rather than over ActW bits.
+// Inputs:1 over DacW bits rather than over ActW bits. The slices are
+// registers (slice_q), loaded at each edge with the slices of the next
+// cycle's step (step_next_i) of the buffer as that edge leaves it (writes
+// included). So slice_q always holds the slices of in_q at the current
+// step (one edge behind step_next_i), as the combinational slice did; the
+// lanes' muxes now start at flip-flops, and no tool can duplicate the
+// per-input slice muxes into every lane's cone (ABC did, on ECP5).
 module sme_gather #(
   // Constants of sme_tile_pkg (localparams: not overridable).
   localparam int Lanes     = sme_tile_pkg::GatherLanes,
@@ -47,20 +53,20 @@ module sme_gather #(
   input  logic                    wr_en_i,
   input  logic [InWordW-1:0]      wr_word_i,
   input  logic [InPerWord*ActW-1:0] wr_data_i,
-  // Gather.
-  input  logic [StepW-1:0]        step_i,
+  // Gather: the step of the next cycle's gather.
+  input  logic [StepW-1:0]        step_next_i,
   input  logic [Lanes-1:0]        valid_i,
   input  logic [Lanes*InIdxW-1:0] idx_i,
   output logic [Lanes*DacW-1:0]   code_o
 );
 
-  // The input buffer, input n at [n*ActW +: ActW], and the current step's
-  // slice of every input (input n at [n*DacW +: DacW]). Packed vectors
-  // written by procedural loops: every entry is read every cycle, so these
-  // are registers by design, and loops (not generate blocks) keep elaboration
-  // time flat up to the largest Inputs.
+  // The input buffer, input n at [n*ActW +: ActW], and the slices of every
+  // input (input n at [n*DacW +: DacW]). Packed vectors written by procedural
+  // loops: every entry is read every cycle, so these are registers by
+  // design, and loops (not generate blocks) keep elaboration time flat up to
+  // the largest Inputs.
   logic [Inputs*ActW-1:0] in_q;
-  logic [Inputs*DacW-1:0] slice;
+  logic [Inputs*DacW-1:0] slice_q;
 
   always_ff @(posedge clk_i) begin
     for (int n = 0; n < Inputs; n++) begin
@@ -70,13 +76,24 @@ module sme_gather #(
     end
   end
 
-  logic [ActPadW-1:0] act;  // loop temporary: input n padded to whole steps
+  // The slices at the next cycle's step of every input as this edge leaves
+  // it (act: loop temporary, input n padded to whole steps).
+  logic [Inputs*DacW-1:0] slice_d;
+  logic [ActPadW-1:0]     act;
   always_comb begin
     act = '0;
     for (int n = 0; n < Inputs; n++) begin
-      act = ActPadW'(in_q[n*ActW +: ActW]);
-      slice[n*DacW +: DacW] = act[step_i*DacW +: DacW];
+      if (wr_en_i && (wr_word_i == InWordW'(n / InPerWord))) begin
+        act = ActPadW'(wr_data_i[(n % InPerWord)*ActW +: ActW]);
+      end else begin
+        act = ActPadW'(in_q[n*ActW +: ActW]);
+      end
+      slice_d[n*DacW +: DacW] = act[step_next_i*DacW +: DacW];
     end
+  end
+
+  always_ff @(posedge clk_i) begin
+    slice_q <= slice_d;
   end
 
   // Lane lb * LaneBlk + li; the last block may be partial.
@@ -89,7 +106,7 @@ module sme_gather #(
         assign idx   = idx_i[(lb * LaneBlk + li)*InIdxW +: InIdxW];
         // An index at or beyond Inputs reads as zero.
         assign code_o[(lb * LaneBlk + li)*DacW +: DacW] =
-          (valid && ({1'b0, idx} < (InIdxW + 1)'(Inputs))) ? slice[idx*DacW +: DacW] : '0;
+          (valid && ({1'b0, idx} < (InIdxW + 1)'(Inputs))) ? slice_q[idx*DacW +: DacW] : '0;
       end
     end
   end

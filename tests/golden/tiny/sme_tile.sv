@@ -137,7 +137,7 @@ module sme_tile #(
   logic                 clear;
   logic [Xbars-1:0]     issue_valid;
   logic [Xbars*OpW-1:0] issue_op;
-  logic [StepW-1:0]     step_f;
+  logic [StepW-1:0]     step_f, step_f_next;
 
   sme_ctrl u_ctrl (
     .clk_i         (clk_i),
@@ -155,7 +155,8 @@ module sme_tile #(
     .done_o        (done_o),
     .issue_valid_o (issue_valid),
     .issue_op_o    (issue_op),
-    .issue_step_o  (step_f)
+    .issue_step_o  (step_f),
+    .issue_step_next_o (step_f_next)
   );
 
   assign busy_o = !idle;
@@ -172,7 +173,7 @@ module sme_tile #(
     .wr_en_i   (in_we),
     .wr_word_i (offset[InWordW-1:0]),
     .wr_data_i (prog_data_i[InPerWord*ActW-1:0]),
-    .step_i    (step_f),
+    .step_next_i (step_f_next),
     .valid_i   (gather_valid),
     .idx_i     (gather_idx),
     .code_o    (gather_code)
