@@ -73,6 +73,12 @@ package sme_tile_pkg;
   // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
   localparam int LaneBlocks  = 1;
   localparam int LaneBlk     = 128;
+  // Accumulator live bits, two levels: LiveSub = 2^LiveSubW entries per
+  // group, LiveGrps groups, group index width.
+  localparam int LiveSubW    = 4;
+  localparam int LiveSub     = 16;
+  localparam int LiveGrps    = 16;
+  localparam int LiveGrpW    = 4;
   // Splice: shift amount (holds max slice shift + max step shift).
   localparam int ShAmtW      = 4;
   // Controller: cycles from the last issue to done, and the flush counter.

@@ -70,6 +70,12 @@ package {{ c.pkg }};
   // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
   localparam int LaneBlocks  = {{ c.lane_loop.0 }};
   localparam int LaneBlk     = {{ c.lane_loop.1 }};
+  // Accumulator live bits, two levels: LiveSub = 2^LiveSubW entries per
+  // group, LiveGrps groups, group index width.
+  localparam int LiveSubW    = {{ c.live_sub_bits }};
+  localparam int LiveSub     = {{ c.live_sub }};
+  localparam int LiveGrps    = {{ c.live_groups }};
+  localparam int LiveGrpW    = {{ c.live_grp_bits }};
 {%- if !c.derived.adc_lossless %}
   // ADC: largest code (this configuration is lossy: the ADC saturates).
   localparam int AdcMax      = {{ c.adc_max }};

@@ -39,13 +39,21 @@ fn pkg_const(pkg: &str, name: &str) -> u64 {
         .unwrap()
 }
 
-/// `sme gen --target fpga` of the test's config into `dir`.
-fn gen_fpga(dir: &Path) {
+/// `sme gen --target fpga` of the test's config with `outputs` output
+/// entries into `dir`.
+fn gen_fpga(dir: &Path, outputs: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_sme"))
         .args([
             "gen", "--xbar", "32", "--ou", "8x4", "--xbars", "1", "--ops", "256",
         ])
-        .args(["--inputs", "16", "--outputs", "8", "--xbar-latency", "2"])
+        .args([
+            "--inputs",
+            "16",
+            "--outputs",
+            outputs,
+            "--xbar-latency",
+            "2",
+        ])
         .args(["--target", "fpga", "--out"])
         .arg(&dir)
         .output()
@@ -58,7 +66,8 @@ fn gen_fpga(dir: &Path) {
 }
 
 /// The memories of the test's config (one crossbar) in Yosys' hierarchical
-/// names: crossbar banks, op memory, accumulator memories.
+/// names: crossbar banks, op memory, accumulator memories and their
+/// live-bit words.
 fn memories(dir: &Path) -> Vec<String> {
     let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
     assert_eq!(pkg_const(&pkg, "Xbars"), 1);
@@ -70,6 +79,9 @@ fn memories(dir: &Path) -> Vec<String> {
         m.push(format!(
             "sme_tile.gen_xbar[0].u_accum.gen_lane[{l}].u_acc_ram.mem_q"
         ));
+        m.push(format!(
+            "sme_tile.gen_xbar[0].u_accum.gen_lane[{l}].live_word_q"
+        ));
     }
     m
 }
@@ -77,7 +89,7 @@ fn memories(dir: &Path) -> Vec<String> {
 #[test]
 fn ice40_synth_and_place_route_with_block_ram_crossbar() {
     let dir = scratch("ice40");
-    gen_fpga(&dir);
+    gen_fpga(&dir, "8");
     let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
     let (xbars, banks, op_w) = (
         pkg_const(&pkg, "Xbars"),
@@ -94,7 +106,14 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
     let acc_ram = xbars * ou_cols * acc_w.div_ceil(16) * outputs.div_ceil(256);
     let expect_ram = xbars * banks + xbars * op_w.div_ceil(16) + acc_ram;
 
-    let log = common::yosys_keeping_memories(&dir, "sme_tile_ice40.ys", "yosys.log", &[]);
+    let log = common::yosys_keeping_memories(
+        &dir,
+        "sme_tile_ice40.ys",
+        "yosys.log",
+        // The accumulators' live-bit words need asynchronous reads, which
+        // iCE40 RAM lacks: flip-flops there (LUT RAM on ECP5 and Xilinx).
+        &["live_word_q"],
+    );
     let stat = &log[log.rfind("Number of cells:").unwrap()..];
     let ram: u64 = stat
         .lines()
@@ -159,7 +178,10 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
 #[test]
 fn ecp5_and_xilinx_map_every_memory_to_ram() {
     let dir = scratch("ecp5-xc7");
-    gen_fpga(&dir);
+    // 256 outputs (the default tile's): live-bit words of 16 x 16 bits,
+    // which both families put in LUT RAM (at 8 outputs they are 4 x 2 bits,
+    // cheaper as flip-flops, and Yosys rightly makes them so).
+    gen_fpga(&dir, "256");
     let mems = memories(&dir);
     let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
     let banks = pkg_const(&pkg, "XbarBanks");

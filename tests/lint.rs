@@ -461,8 +461,10 @@ fn synth_ice40_infers_block_ram_without_latches() {
         "ice40.log",
         // The sim target's behavioral crossbar cells are registers by
         // design (every OU row is read each cycle; the fpga target puts
-        // them in block RAM banks, tests/flows_fpga.rs).
-        &["u_xbar.mem_q"],
+        // them in block RAM banks, tests/flows_fpga.rs); the accumulators'
+        // live-bit words need asynchronous reads, which iCE40 RAM lacks
+        // (ECP5 and Xilinx map them to LUT RAM, tests/flows_fpga.rs).
+        &["u_xbar.mem_q", "live_word_q"],
     );
     // Both op memories (256 words each) and all 2 x 4 accumulator memories
     // (8 entries each) are block RAM, not flops.

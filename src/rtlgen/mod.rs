@@ -25,6 +25,14 @@ pub use fusesoc::core_name;
 /// an outer loop over blocks and an inner loop of at most this many.
 pub(crate) const GEN_LOOP_MAX: u32 = 1024;
 
+/// Entry-index bits below the live-bit group of an accumulator entry:
+/// max(1, floor(out_idx_bits / 2)), so groups and their words are both
+/// about sqrt(outputs) (16 x 16 at 256 outputs: one distributed-RAM word
+/// per group on an FPGA).
+fn live_sub_bits(out_idx_bits: u32) -> u32 {
+    (out_idx_bits / 2).max(1)
+}
+
 /// Splits `n` iterations into (blocks, iterations per block), each block at
 /// most [`GEN_LOOP_MAX`]; the last block may be partial (guarded in RTL).
 fn gen_loop_split(n: u32) -> (u32, u32) {
@@ -78,6 +86,17 @@ pub struct Ctx {
     /// The generate loop over the gather lanes, split into blocks of at
     /// most [`GEN_LOOP_MAX`] iterations: (blocks, iterations per block).
     pub lane_loop: (u32, u32),
+    /// Accumulator live bits, two levels: entries per group as a power of
+    /// two (`LiveSubW` = max(1, floor(out_idx_bits / 2)) bits of the entry
+    /// index), the number of groups (ceil(outputs / 2^LiveSubW)) and the
+    /// group index width.
+    pub live_sub_bits: u32,
+    /// Entries per live-bit group: 2^`live_sub_bits`.
+    pub live_sub: u32,
+    /// Live-bit groups (see `live_sub_bits`).
+    pub live_groups: u32,
+    /// Live-bit group index width (see `live_sub_bits`).
+    pub live_grp_bits: u32,
     /// Whether an input index can name an entry beyond `inputs` (then the
     /// gather compares it and reads zero).
     pub in_guard: bool,
@@ -234,6 +253,12 @@ impl Ctx {
             gather_lanes: p.xbars * p.ou_rows,
             act_pad_width: d.steps * p.dac_bits,
             lane_loop: gen_loop_split(p.xbars * p.ou_rows),
+            live_sub_bits: live_sub_bits(d.out_idx_bits),
+            live_sub: 1 << live_sub_bits(d.out_idx_bits),
+            live_groups: p.outputs.div_ceil(1 << live_sub_bits(d.out_idx_bits)),
+            live_grp_bits: bits_for(
+                (p.outputs.div_ceil(1 << live_sub_bits(d.out_idx_bits)) - 1) as u64,
+            ),
             in_guard: (p.inputs as u64) < (1u64 << d.in_idx_bits),
             flush_bits: bits_for((d.latency - 1) as u64),
             xbar_delay: p.xbar_latency - 1,

@@ -4,6 +4,19 @@
 use super::proto::TensorProto;
 use anyhow::{Result, anyhow, bail, ensure};
 
+/// A shape for messages: the dims as `[a, b, ...]`, at most the first 8
+/// of them then `... (N dims)`, so a malformed tensor with thousands of
+/// dims cannot blow up an error message.
+pub(super) fn dims_str(dims: &[i64]) -> String {
+    const SHOW: usize = 8;
+    if dims.len() <= SHOW {
+        format!("{dims:?}")
+    } else {
+        let head: Vec<String> = dims[..SHOW].iter().map(|d| d.to_string()).collect();
+        format!("[{}, ... ({} dims)]", head.join(", "), dims.len())
+    }
+}
+
 /// Name of an ONNX data type, for messages.
 pub(super) fn dtype_name(t: i32) -> String {
     const NAMES: [&str; 24] = [
@@ -53,7 +66,7 @@ fn raw_chunks<const N: usize>(raw: &[u8], n: usize) -> Option<impl Iterator<Item
 
 /// Integer values of an INT64 / INT32 tensor.
 pub(super) fn tensor_ints(t: &TensorProto) -> Result<Vec<i64>> {
-    let n = numel(&t.dims).ok_or_else(|| anyhow!("invalid dims {:?}", t.dims))?;
+    let n = numel(&t.dims).ok_or_else(|| anyhow!("invalid dims {}", dims_str(&t.dims)))?;
     let raw = t.raw_data.as_deref().unwrap_or(&[]);
     let v: Vec<i64> = match t.data_type.unwrap_or(0) {
         7 if !raw.is_empty() => raw_chunks::<8>(raw, n)
@@ -70,9 +83,9 @@ pub(super) fn tensor_ints(t: &TensorProto) -> Result<Vec<i64>> {
     };
     ensure!(
         v.len() == n,
-        "tensor holds {} values, dims {:?} need {n}",
+        "tensor holds {} values, dims {} need {n}",
         v.len(),
-        t.dims
+        dims_str(&t.dims)
     );
     Ok(v)
 }
@@ -98,13 +111,13 @@ pub(super) fn tensor_f32(t: &TensorProto) -> Result<Vec<f32>> {
             t.name.as_deref().unwrap_or("")
         );
     }
-    let n = numel(&t.dims).ok_or_else(|| anyhow!("invalid dims {:?}", t.dims))?;
+    let n = numel(&t.dims).ok_or_else(|| anyhow!("invalid dims {}", dims_str(&t.dims)))?;
     let raw = t.raw_data.as_deref().unwrap_or(&[]);
     let size_err = || {
         anyhow!(
-            "tensor raw_data has {} bytes, which does not match dims {:?}",
+            "tensor raw_data has {} bytes, which does not match dims {}",
             raw.len(),
-            t.dims
+            dims_str(&t.dims)
         )
     };
     let v: Vec<f32> = match t.data_type.unwrap_or(0) {
@@ -130,14 +143,14 @@ pub(super) fn tensor_f32(t: &TensorProto) -> Result<Vec<f32>> {
     };
     ensure!(
         v.len() == n,
-        "tensor holds {} values, dims {:?} need {n}",
+        "tensor holds {} values, dims {} need {n}",
         v.len(),
-        t.dims
+        dims_str(&t.dims)
     );
     if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
         bail!(
-            "value {x} at index {i} (of {n}, dims {:?}): weights must be finite",
-            t.dims
+            "value {x} at index {i} (of {n}, dims {}): weights must be finite",
+            dims_str(&t.dims)
         );
     }
     Ok(v)

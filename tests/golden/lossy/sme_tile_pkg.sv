@@ -73,6 +73,12 @@ package sme_tile_pkg;
   // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
   localparam int LaneBlocks  = 1;
   localparam int LaneBlk     = 32;
+  // Accumulator live bits, two levels: LiveSub = 2^LiveSubW entries per
+  // group, LiveGrps groups, group index width.
+  localparam int LiveSubW    = 2;
+  localparam int LiveSub     = 4;
+  localparam int LiveGrps    = 5;
+  localparam int LiveGrpW    = 3;
   // ADC: largest code (this configuration is lossy: the ADC saturates).
   localparam int AdcMax      = 15;
   // Splice: shift amount (holds max slice shift + max step shift).

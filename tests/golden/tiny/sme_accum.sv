@@ -32,8 +32,16 @@
 // ops of one lane may name the same entry. clear_i (one cycle at start, when
 // the pipeline is empty) clears every entry at once through a live bit per
 // entry: an entry whose live bit is low reads as zero and is overwritten by
-// its next write (no memory reset). The live bits have no reset: entries are
-// undefined until the first start. While no op is in the S stage the
+// its next write (no memory reset). The live bits have two levels, so that
+// no logic exists per entry: a group bit per LiveSub = 2^LiveSubW entries
+// (flip-flops, all cleared at once) and a LiveSub-bit word per group
+// (live_word_q, a small memory with two asynchronous reads: distributed RAM
+// on an FPGA). Entry e is live iff grp_q[e / LiveSub] and bit e % LiveSub of
+// its group's word; a write sets the entry's bit in its group's word, and the
+// group's first write after a clear rewrites the whole word (the other
+// entries' stale bits become 0), so a write never changes another entry's
+// liveness. The live bits have no reset: entries are undefined until the
+// first start. While no op is in the S stage the
 // memories read out_addr_i instead: out_o holds every lane's entry
 // out_addr_i of the previous edge, zero when not written since the start or
 // out of range.
@@ -43,7 +51,11 @@ module sme_accum #(
   localparam int Outputs = sme_tile_pkg::Outputs,
   localparam int OutIdxW = sme_tile_pkg::OutIdxW,
   localparam int SpliceW = sme_tile_pkg::SpliceW,
-  localparam int AccW    = sme_tile_pkg::AccW
+  localparam int AccW    = sme_tile_pkg::AccW,
+  localparam int LiveSubW = sme_tile_pkg::LiveSubW,
+  localparam int LiveSub  = sme_tile_pkg::LiveSub,
+  localparam int LiveGrps = sme_tile_pkg::LiveGrps,
+  localparam int LiveGrpW = sme_tile_pkg::LiveGrpW
 ) (
   input  logic                     clk_i,
   input  logic                     clear_i,
@@ -65,13 +77,24 @@ module sme_accum #(
     logic [OutIdxW-1:0] raddr;
     logic               live_rd_q;
     logic [AccW-1:0]    rdata, rd_val;
-    logic [Outputs-1:0] live_q;
+    // Live bits (see above): group bits and group words.
+    logic [LiveGrps-1:0] grp_q;
+    logic [LiveSub-1:0]  live_word_q [LiveGrps];
+    logic [LiveGrpW-1:0] rd_grp;
+    logic [LiveSubW-1:0] rd_sub;
 
     assign raddr = rd_en_i ? rd_idx_i[l*OutIdxW +: OutIdxW] : out_addr_i;
+    assign rd_grp = LiveGrpW'(raddr >> LiveSubW);
+    assign rd_sub = raddr[LiveSubW-1:0];
+    // A whole word first: a bit-select of a memory word would make Yosys
+    // turn the memory into registers.
+    logic [LiveSub-1:0]  rd_word;
+    assign rd_word = live_word_q[rd_grp];
 
     // Live bit of the entry read, registered with the memory read.
     always_ff @(posedge clk_i) begin
-      live_rd_q <= ({1'b0, raddr} < (OutIdxW + 1)'(Outputs)) && live_q[raddr];
+      live_rd_q <= ({1'b0, raddr} < (OutIdxW + 1)'(Outputs)) && grp_q[rd_grp]
+                   && rd_word[rd_sub];
     end
 
     assign rd_val = live_rd_q ? rdata : '0;
@@ -105,23 +128,32 @@ module sme_accum #(
       .rdata_o (rdata)
     );
 
-    // Live bits: cleared the cycle after start (clear_i registered per lane,
-    // so the start input drives one flip-flop per lane rather than every
-    // live bit; the pipeline's first write comes later), set by the first
-    // write of an entry.
+    // Live bits: group bits cleared the cycle after start (clear_i
+    // registered per lane, so the start input drives one flip-flop per lane
+    // rather than every group bit; the pipeline's first write comes later);
+    // a write sets its group's bit and writes the group's word.
     logic clear_q;
     always_ff @(posedge clk_i) begin
       clear_q <= clear_i;
     end
+    logic [LiveGrpW-1:0] wr_grp;
+    logic [LiveSubW-1:0] wr_sub;
+    logic [LiveSub-1:0]  wr_word;
+    assign wr_grp  = LiveGrpW'(idx >> LiveSubW);
+    assign wr_sub  = idx[LiveSubW-1:0];
+    logic [LiveSub-1:0]  wr_old;
+    assign wr_old  = live_word_q[wr_grp];
+    assign wr_word = (grp_q[wr_grp] ? wr_old : '0) | (LiveSub'(1) << wr_sub);
     always_ff @(posedge clk_i) begin
       if (clear_q) begin
-        // A loop, not '0: Verilator warns on a replication above 8k bits
-        // (Outputs may be 65536).
-        for (int o = 0; o < Outputs; o++) begin
-          live_q[o] <= 1'b0;
-        end
+        grp_q <= '0;
       end else if (we) begin
-        live_q[idx] <= 1'b1;
+        grp_q[wr_grp] <= 1'b1;
+      end
+    end
+    always_ff @(posedge clk_i) begin
+      if (we) begin
+        live_word_q[wr_grp] <= wr_word;
       end
     end
   end

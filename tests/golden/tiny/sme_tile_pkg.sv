@@ -73,6 +73,12 @@ package sme_tile_pkg;
   // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
   localparam int LaneBlocks  = 1;
   localparam int LaneBlk     = 1;
+  // Accumulator live bits, two levels: LiveSub = 2^LiveSubW entries per
+  // group, LiveGrps groups, group index width.
+  localparam int LiveSubW    = 1;
+  localparam int LiveSub     = 2;
+  localparam int LiveGrps    = 1;
+  localparam int LiveGrpW    = 1;
   // Splice: shift amount (holds max slice shift + max step shift).
   localparam int ShAmtW      = 1;
   // Controller: cycles from the last issue to done, and the flush counter.

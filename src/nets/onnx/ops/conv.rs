@@ -4,7 +4,7 @@ use crate::nets::Layer;
 use crate::nets::onnx::Importer;
 use crate::nets::onnx::proto::{NodeProto, attr_i};
 use crate::nets::onnx::shape::{Shape, prod, window_attrs, window_shape};
-use crate::nets::onnx::tensor::tensor_f32;
+use crate::nets::onnx::tensor::{dims_str, tensor_f32};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
 impl Importer<'_> {
@@ -25,12 +25,14 @@ impl Importer<'_> {
         let dims = &w.dims;
         ensure!(
             dims.len() == 3 || dims.len() == 4,
-            "Conv node {label:?}: weight has rank {} (dims {dims:?}); only 1-D and 2-D convolutions are supported",
-            dims.len()
+            "Conv node {label:?}: weight has rank {} (dims {}); only 1-D and 2-D convolutions are supported",
+            dims.len(),
+            dims_str(dims)
         );
         ensure!(
             dims.iter().all(|&d| d > 0),
-            "Conv node {label:?}: invalid weight dims {dims:?}"
+            "Conv node {label:?}: invalid weight dims {}",
+            dims_str(dims)
         );
         let (out_ch, cpg) = (dims[0], dims[1]);
         let groups = attr_i(node, "group").unwrap_or(1);

@@ -3,7 +3,7 @@
 use crate::nets::onnx::Importer;
 use crate::nets::onnx::proto::{NodeProto, TensorProto, attr_f, attr_i};
 use crate::nets::onnx::shape::{Shape, prod};
-use crate::nets::onnx::tensor::tensor_f32;
+use crate::nets::onnx::tensor::{dims_str, tensor_f32};
 use crate::nets::{Layer, LayerKind};
 use anyhow::{Context, Result, bail, ensure};
 
@@ -21,7 +21,8 @@ impl Importer<'_> {
         let d = &w.dims;
         ensure!(
             d.len() == 2 && d.iter().all(|&x| x > 0),
-            "{label}: FC weight must be 2-D, got dims {d:?}"
+            "{label}: FC weight must be 2-D, got dims {}",
+            dims_str(d)
         );
         let (r, c) = (d[0] as usize, d[1] as usize);
         let mut v = tensor_f32(w)
