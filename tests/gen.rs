@@ -226,19 +226,22 @@ fn cli_gen_targets_write_their_flow_files() {
     for f in ["sme_tb.cpp", "sme_tb.mk"] {
         assert!(d.join(f).is_file(), "{f}");
     }
-    for fam in ["ice40", "ecp5"] {
+    for (fam, synth) in [
+        ("ice40", "synth_ice40"),
+        ("ecp5", "synth_ecp5 -nowidelut"),
+        ("xilinx", "synth_xilinx -family xc7 -flatten"),
+    ] {
         let ys = std::fs::read_to_string(d.join(format!("sme_tile_{fam}.ys"))).unwrap();
-        assert!(
-            ys.contains(&format!("\nsynth_{fam} -top sme_tile\n")),
-            "{ys}"
-        );
+        assert!(ys.contains(&format!("\n{synth} -top sme_tile\n")), "{ys}");
         assert!(ys.contains("read_verilog -sv sme_op_ram.sv\n"), "{ys}");
         assert!(ys.contains("read_verilog -sv fpga/sme_xbar.sv\n"), "{ys}");
         assert!(!ys.contains("read_verilog -sv sme_xbar.sv\n"), "{ys}");
-        assert!(
-            ys.contains(&format!("\nwrite_json sme_tile_{fam}.json\n")),
-            "{ys}"
-        );
+        let write = if fam == "xilinx" {
+            "write_edif -pvector bra sme_tile_xilinx.edif".to_string()
+        } else {
+            format!("write_json sme_tile_{fam}.json")
+        };
+        assert!(ys.contains(&format!("\n{write}\n")), "{ys}");
     }
     // The FPGA filelist: the sim sources with the package and the crossbar
     // swapped for the fpga target's own, every file present.

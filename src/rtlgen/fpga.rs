@@ -135,7 +135,16 @@ pub(crate) fn files(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<
             "json",
             "nextpnr-ice40",
         ),
-        ("ecp5", "synth_ecp5", "write_json", "json", "nextpnr-ecp5"),
+        // -nowidelut: Yosys 0.23's wide-mux mapping (PFUMX, L6MUX21) doubles
+        // the LUT4 of this design's muxes (one accumulator module at the
+        // default config: 3400 LUT4 + 1186 PFUMX, 1431 LUT4 without).
+        (
+            "ecp5",
+            "synth_ecp5 -nowidelut",
+            "write_json",
+            "json",
+            "nextpnr-ecp5",
+        ),
         (
             "xilinx",
             "synth_xilinx -family xc7 -flatten",

@@ -117,13 +117,17 @@ pub(crate) fn core(
          \x20 sim:\n    default_tool: icarus\n    filesets: [rtl]\n    toplevel: {top}\n\
          \x20   tools:\n      icarus:\n        iverilog_options: [-g2012]\n"
     ));
-    for (fam, scripts) in [("ice40", !fpga.is_empty()), ("ecp5", !fpga.is_empty())] {
+    // synth_ecp5 -nowidelut, as the generated sme_tile_ecp5.ys (see fpga.rs).
+    for (fam, opts) in [
+        ("ice40", ""),
+        ("ecp5", "        yosys_synth_options: [-nowidelut]\n"),
+    ] {
         s.push_str(&format!(
             "  # Yosys synth_{fam} through Edalize's own script (`sme gen --target fpga`\n\
              \x20 # also writes a Yosys script for it with the latch check).\n\
              \x20 synth_{fam}:\n    default_tool: yosys\n    filesets: [{rtl}{extra}]\n    toplevel: {top}\n\
-             \x20   tools:\n      yosys:\n        arch: {fam}\n        output_format: json\n",
-            extra = if scripts { ", fpga_scripts" } else { "" },
+             \x20   tools:\n      yosys:\n        arch: {fam}\n        output_format: json\n{opts}",
+            extra = if !fpga.is_empty() { ", fpga_scripts" } else { "" },
             rtl = if fpga_sources.is_some() { "rtl_fpga" } else { "rtl" }
         ));
     }
