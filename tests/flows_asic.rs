@@ -63,7 +63,11 @@ fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
         "{OSU018} is missing: `apt-get install -y qflow-tech-osu018`"
     );
     let d = tmpdir("small");
-    ok("sme gen", &run_gen(&d, &["--clock-ns", "20"]));
+    // 6 ns: met only with ABC's fanout buffering and gate sizing
+    // (sme_tile_abc.constr): worst slack +0.520 ns with it, -0.187 ns with
+    // the same script without `-constr` (Yosys 0.23, OpenSTA 2.0.17,
+    // 2026-12-06).
+    ok("sme gen", &run_gen(&d, &["--clock-ns", "6"]));
 
     let ms = macros(&d);
     assert!(ms.contains(&"sme_xbar".to_string()), "{ms:?}");
@@ -142,10 +146,13 @@ fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
     };
     let wns = num("wns");
     let tns = num("tns");
-    assert!(wns <= 0.0 && tns <= wns + 1e-9, "wns {wns} tns {tns}");
-    assert!(rep.contains("slack (MET)") || rep.contains("slack (VIOLATED)"));
+    assert!(
+        wns == 0.0 && tns == 0.0,
+        "timing not met at 6 ns: wns {wns} tns {tns}\n{rep}"
+    );
+    assert!(rep.contains("slack (MET)") && !rep.contains("slack (VIOLATED)"));
     // The crossbar's combinational read arc (every code_i bit to every
-    // sum_o bit) is timed with half the 20 ns period.
+    // sum_o bit) is timed with half the 6 ns period.
     let setup: String = std::fs::read_to_string(d.join("sme_tile_sta.tcl"))
         .unwrap()
         .lines()
@@ -167,7 +174,7 @@ fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
     let thr = ok("sta through.tcl", &t);
     assert!(
         thr.lines()
-            .any(|l| l.contains("10.000") && l.contains("u_xbar/sum_o[0] (sme_xbar)")),
+            .any(|l| l.contains("3.000") && l.contains("u_xbar/sum_o[0] (sme_xbar)")),
         "{thr}"
     );
     std::fs::remove_dir_all(&d).unwrap();

@@ -55,7 +55,7 @@ fn gen_fpga(dir: &Path, outputs: &str) {
             "2",
         ])
         .args(["--target", "fpga", "--out"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
     assert!(

@@ -20,7 +20,7 @@ use sme::program::{LayerProgram, TileProgram, WeightMatrix};
 pub fn lossless(cfg: &TileConfig) -> bool {
     let p = &cfg.params;
     let max_sum = p.ou_rows as u64 * ((1u64 << p.cell_bits) - 1) * ((1u64 << p.dac_bits) - 1);
-    (1u64 << p.adc_bits) - 1 >= max_sum
+    (1u64 << p.adc_bits) > max_sum
 }
 
 /// The weights `w[i][o]` (tile input i, tile output o, `inputs x outputs`)
