@@ -304,10 +304,10 @@ pub(crate) fn input_writes(cfg: &TileConfig, x: &[u32]) -> Vec<Write> {
             let mut data = BigUint::from(0u32);
             for i in 0..d.inputs_per_word {
                 let idx = (w * d.inputs_per_word + i) as usize;
-                if let Some(&v) = x.get(idx) {
-                    if v != 0 {
-                        data |= BigUint::from(v) << (i * p.act_bits) as usize;
-                    }
+                if let Some(&v) = x.get(idx)
+                    && v != 0
+                {
+                    data |= BigUint::from(v) << (i * p.act_bits) as usize;
                 }
             }
             Write {
@@ -353,8 +353,9 @@ impl WeightMatrix {
             if xv == 0 {
                 continue;
             }
-            for c in 0..self.cols {
-                y[c] += xv * self.data[r * self.cols + c] as i128;
+            let row = &self.data[r * self.cols..(r + 1) * self.cols];
+            for (yc, &w) in y.iter_mut().zip(row) {
+                *yc += xv * w as i128;
             }
         }
         y

@@ -615,28 +615,28 @@ fn fill(cfg: &TileConfig, strips: &[Strip], target: u32) -> (Vec<Piece>, u32) {
         let mut rem = (st.rows.len() as u32).div_ceil(m);
         let mut w0 = 0;
         while rem > 0 {
-            if can_narrow(st) {
-                if let Some(&(x, used)) = narrow.front() {
-                    let room = (full - used).min(target.saturating_sub(load[x as usize]));
-                    if room == 0 {
-                        narrow.pop_front();
-                        continue;
-                    }
-                    let take = room.min(rem);
-                    pieces.push(Piece {
-                        xbar: x,
-                        cw: cwn - 1,
-                        rw0: used,
-                        strip: i,
-                        w0,
-                        nw: take,
-                    });
-                    narrow.front_mut().unwrap().1 += take;
-                    load[x as usize] += take;
-                    rem -= take;
-                    w0 += take;
+            if can_narrow(st)
+                && let Some(&(x, used)) = narrow.front()
+            {
+                let room = (full - used).min(target.saturating_sub(load[x as usize]));
+                if room == 0 {
+                    narrow.pop_front();
                     continue;
                 }
+                let take = room.min(rem);
+                pieces.push(Piece {
+                    xbar: x,
+                    cw: cwn - 1,
+                    rw0: used,
+                    strip: i,
+                    w0,
+                    nw: take,
+                });
+                narrow.front_mut().unwrap().1 += take;
+                load[x as usize] += take;
+                rem -= take;
+                w0 += take;
+                continue;
             }
             let room = |c: Option<(u32, u32, u32)>, load: &[u32]| {
                 c.map_or(0, |(x, _, used)| {

@@ -237,7 +237,9 @@ impl KHotTable {
 
     /// The cached table for (k, M); `k` is capped at M.
     fn get(k: u32, mag_bits: u32) -> Arc<KHotTable> {
-        static CACHE: OnceLock<Mutex<HashMap<(u32, u32), Arc<KHotTable>>>> = OnceLock::new();
+        /// Tables by (k, M).
+        type Tables = Mutex<HashMap<(u32, u32), Arc<KHotTable>>>;
+        static CACHE: OnceLock<Tables> = OnceLock::new();
         let key = (k.min(mag_bits), mag_bits);
         let mut cache = CACHE
             .get_or_init(Default::default)
@@ -366,7 +368,7 @@ fn project_int_group(w: &WeightMatrix, k: u32, m: u32, g: u32, mag_bits: u32) ->
         pairs.extend(over.iter().map(|&a| (a, 1)));
         // Largest magnitudes first: they decide most of the error, so the
         // early exit below triggers sooner.
-        pairs.sort_unstable_by(|x, y| y.0.cmp(&x.0));
+        pairs.sort_unstable_by_key(|x| std::cmp::Reverse(x.0));
         let window_err = |s: u32, bound: u128, s_bound: u32| -> u128 {
             let mut err = 0u128;
             for &(a, cnt) in pairs.iter() {
@@ -888,7 +890,7 @@ mod tests {
         // A few windows at the widest M, k = 2 (C(15,2) sets).
         let mb = 15;
         let data: Vec<i32> = (0..24)
-            .map(|i| ((i * 7919 + 13) % 32768) as i32 * if i % 3 == 0 { -1 } else { 1 })
+            .map(|i| ((i * 7919 + 13) % 32768) * if i % 3 == 0 { -1 } else { 1 })
             .collect();
         let w = wm(4, 6, data);
         let p = Pattern::Group { k: 2, m: 3, g: 4 };
