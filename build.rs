@@ -124,9 +124,12 @@ mod cosim {
                 .unwrap_or_else(|e| panic!("cosim matrix config {name}: {e}"));
             let dir = out_dir.join(format!("rtl_{name}"));
             std::fs::create_dir_all(&dir).unwrap();
-            // `fpga_*` entries: the fpga target's sources (block-RAM crossbar).
+            // `fpga_*` / `fpgatdp_*` entries: the fpga target's sources
+            // (block-RAM crossbar, one or two banks per memory).
             let sources = if cosim_matrix::fpga_xbar(name) {
                 rtlgen::fpga_verilog(&cfg, rtlgen::DEFAULT_PREFIX)
+            } else if cosim_matrix::fpga_tdp(name) {
+                rtlgen::fpga_verilog_tdp(&cfg, rtlgen::DEFAULT_PREFIX)
             } else {
                 rtlgen::verilog(&cfg, rtlgen::DEFAULT_PREFIX)
             };

@@ -28,6 +28,20 @@ pub fn matrix() -> Vec<(&'static str, TileParams)> {
         ("fpga_q16", with_latency(&m, "q16", 2)),
         ("fpga_xlat5", with_latency(&m, "xlat5", 5)),
         ("fpga_tiny", with_latency(&m, "tiny", 2)),
+        // The two-banks-per-memory variant (`fpgatdp_*`, see [`fpga_tdp`]):
+        // the default tile (16 banks, 8 memories), odd sizes (10 banks) and
+        // 5 banks rounded up to 6.
+        (
+            "fpgatdp_d128",
+            TileParams {
+                rows: Some(128),
+                cols: Some(128),
+                xbar_latency: Some(2),
+                ..TileParams::default()
+            },
+        ),
+        ("fpgatdp_odd", with_latency(&m, "odd", 2)),
+        ("fpgatdp_q16", with_latency(&m, "q16", 3)),
     ];
     m.extend(fpga);
     m
@@ -38,6 +52,13 @@ pub fn matrix() -> Vec<(&'static str, TileParams)> {
 /// the behavioral ones.
 pub fn fpga_xbar(name: &str) -> bool {
     name.starts_with("fpga_")
+}
+
+/// Whether matrix entry `name` is built from the fpga target's variant with
+/// two crossbar banks per true dual-port memory
+/// ([`crate::rtlgen::fpga_verilog_tdp`]).
+pub fn fpga_tdp(name: &str) -> bool {
+    name.starts_with("fpgatdp_")
 }
 
 /// The params of entry `name` of `m` with crossbar read latency `l`.

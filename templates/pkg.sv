@@ -54,6 +54,13 @@ package {{ c.pkg }};
   localparam int XbarColWins = {{ c.derived.col_windows }};
   localparam int XbarBankCW  = {{ c.xbar_bank_calc_bits }};
   localparam int XbarLeaves  = {{ c.xbar_tree_leaves }};
+{%- if c.xbar_tdp %}
+  // Two banks per true dual-port memory (fpga/tdp): pairs, words (bank 2p
+  // at {0, row}, bank 2p+1 at {1, row}) and address width.
+  localparam int XbarPairs   = {{ c.xbar_banks / 2 }};
+  localparam int XbarPairDepth = {{ c.xbar_pair_depth }};
+  localparam int XbarPairAddrW = {{ c.xbar_pair_addr_bits }};
+{%- endif %}
 {%- else %}
   // Crossbar: row index arithmetic (holds rw * OuRows + OuRows - 1), column
   // index arithmetic (holds cw * OuCols), bits of a row padded to whole

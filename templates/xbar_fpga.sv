@@ -18,6 +18,11 @@
 // row of the window, and rows past Rows, get code 0 and a zero word): the
 // column sum does not depend on the order of the rows.
 //
+{%- if c.xbar_tdp %}
+// Memories: banks 2p and 2p+1 share one true dual-port memory
+// ({{ c.prefix }}_xbar_ram2), one port each (this is the fpga/tdp variant, for
+// families with true dual-port block RAM: half the block RAMs).
+{%- endif %}
 // Pipeline: edge 1 reads the banks and registers the per-bank codes; the
 // cell x code products and a balanced adder tree per OU column follow
 {%- if c.xbar_delay > 1 %}
@@ -48,7 +53,9 @@ module {{ c.prefix }}_xbar #(
   // Bank index arithmetic: holds 2 * Banks - 1, the largest row address and Rows.
   localparam int BankCW    = {{ c.pkg }}::XbarBankCW,
   // Adder-tree leaves per column: Banks rounded up to a power of two.
-  localparam int Leaves    = {{ c.pkg }}::XbarLeaves
+  localparam int Leaves    = {{ c.pkg }}::XbarLeaves{% if c.xbar_tdp %},
+  // Two-bank memories (Banks is even).
+  localparam int Pairs     = {{ c.pkg }}::XbarPairs{% endif %}
 ) (
   input  logic                   clk_i,
   // Programming: write one row of cells (cell c at bits [c*CellW +: CellW]).
@@ -73,6 +80,12 @@ module {{ c.prefix }}_xbar #(
   logic [Banks*BankW-1:0] word_q;
   logic [Banks*DacW-1:0]  code_q;
   logic [Banks-1:0]       valid_q;
+{%- if c.xbar_tdp %}
+  // Per bank: write enable, port address and write word (gen_pair).
+  logic [Banks-1:0]         bank_we;
+  logic [Banks*RowIdxW-1:0] bank_addr;
+  logic [Banks*BankW-1:0]   bank_wdata;
+{%- endif %}
 
   for (genvar b = 0; b < Banks; b++) begin : gen_bank
     // Write: column window (b - wr_pos) mod Banks of row wr_row_i, if any.
@@ -93,6 +106,13 @@ module {{ c.prefix }}_xbar #(
     // Rows beyond Rows (a partial last row window) read as zero.
     assign rd_valid = (rd_pos < BankCW'(OuRows)) && (rd_row < BankCW'(Rows));
 
+{%- if c.xbar_tdp %}
+    // One port of a two-bank memory (gen_pair below): the write address
+    // while writing, else the read address.
+    assign bank_we[b]                 = wr_en;
+    assign bank_addr[b*RowIdxW +: RowIdxW] = wr_en ? wr_row_i : RowIdxW'(rd_row);
+    assign bank_wdata[b*BankW +: BankW] = wr_word;
+{%- else %}
     {{ c.prefix }}_xbar_ram u_ram (
       .clk_i   (clk_i),
       .we_i    (wr_en),
@@ -101,6 +121,7 @@ module {{ c.prefix }}_xbar #(
       .raddr_i (RowIdxW'(rd_row)),
       .rdata_o (word_q[b*BankW +: BankW])
     );
+{%- endif %}
 
     always_ff @(posedge clk_i) begin
       valid_q[b]                <= rd_valid;
@@ -108,6 +129,23 @@ module {{ c.prefix }}_xbar #(
     end
   end
 
+{%- if c.xbar_tdp %}
+  // Banks 2p and 2p+1 share one true dual-port memory, one port each.
+  for (genvar p = 0; p < Pairs; p++) begin : gen_pair
+    {{ c.prefix }}_xbar_ram2 u_ram (
+      .clk_i     (clk_i),
+      .a_we_i    (bank_we[2*p]),
+      .a_addr_i  ({1'b0, bank_addr[2*p*RowIdxW +: RowIdxW]}),
+      .a_wdata_i (bank_wdata[2*p*BankW +: BankW]),
+      .a_rdata_o (word_q[2*p*BankW +: BankW]),
+      .b_we_i    (bank_we[2*p+1]),
+      .b_addr_i  ({1'b1, bank_addr[(2*p+1)*RowIdxW +: RowIdxW]}),
+      .b_wdata_i (bank_wdata[(2*p+1)*BankW +: BankW]),
+      .b_rdata_o (word_q[(2*p+1)*BankW +: BankW])
+    );
+  end
+
+{% endif -%}
   // Column sums: per OU column, a balanced tree over the banks' products
   // (node k = node 2k+1 + node 2k+2; leaves Leaves-1 .. 2*Leaves-2).
   logic [OuCols*SumW-1:0] sum_c;

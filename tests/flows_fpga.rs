@@ -69,10 +69,12 @@ fn gen_fpga(dir: &Path, outputs: &str) {
 /// names: crossbar banks, op memory, accumulator memories and their
 /// live-bit words.
 fn memories(dir: &Path) -> Vec<String> {
-    let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
+    // The ECP5 and Xilinx scripts read the fpga/tdp variant: two banks per
+    // true dual-port memory.
+    let pkg = std::fs::read_to_string(dir.join("fpga/tdp/sme_tile_pkg.sv")).unwrap();
     assert_eq!(pkg_const(&pkg, "Xbars"), 1);
-    let mut m: Vec<String> = (0..pkg_const(&pkg, "XbarBanks"))
-        .map(|b| format!("sme_tile.gen_xbar[0].u_xbar.gen_bank[{b}].u_ram.mem_q"))
+    let mut m: Vec<String> = (0..pkg_const(&pkg, "XbarPairs"))
+        .map(|p| format!("sme_tile.gen_xbar[0].u_xbar.gen_pair[{p}].u_ram.mem_q"))
         .collect();
     m.push("sme_tile.u_ctrl.gen_xbar[0].u_op_ram.mem_q".into());
     for l in 0..pkg_const(&pkg, "OuCols") {
@@ -173,8 +175,9 @@ fn ice40_synth_and_place_route_with_block_ram_crossbar() {
 
 /// ECP5 and Xilinx 7-series: the generated scripts map every memory of the
 /// config to that family's RAM (memory_libmap's "mapping memory ... via"),
-/// none to flip-flops, and the crossbar banks (`ram_style = "block"`) to
-/// block RAM: one `DP16KD` / `RAMB18E1` each at least.
+/// none to flip-flops, and the crossbar bank pairs (the `fpga/tdp` variant
+/// these scripts read: two banks per true dual-port memory, `ram_style =
+/// "block"`) to block RAM: one `DP16KD` / `RAMB18E1` each at least.
 #[test]
 fn ecp5_and_xilinx_map_every_memory_to_ram() {
     let dir = scratch("ecp5-xc7");
@@ -183,8 +186,8 @@ fn ecp5_and_xilinx_map_every_memory_to_ram() {
     // cheaper as flip-flops, and Yosys rightly makes them so).
     gen_fpga(&dir, "256");
     let mems = memories(&dir);
-    let pkg = std::fs::read_to_string(dir.join("fpga/sme_tile_pkg.sv")).unwrap();
-    let banks = pkg_const(&pkg, "XbarBanks");
+    let pkg = std::fs::read_to_string(dir.join("fpga/tdp/sme_tile_pkg.sv")).unwrap();
+    let pairs = pkg_const(&pkg, "XbarPairs");
     for (fam, bram, bram_map) in [
         ("ecp5", vec!["DP16KD"], "$__ECP5_DP16KD_"),
         ("xilinx", vec!["RAMB18E1", "RAMB36E1"], "$__XILINX_BLOCKRAM"),
@@ -219,8 +222,8 @@ fn ecp5_and_xilinx_map_every_memory_to_ram() {
             })
             .sum();
         assert!(
-            n >= banks,
-            "{fam}: {n} block RAMs for {banks} crossbar banks"
+            n >= pairs,
+            "{fam}: {n} block RAMs for {pairs} crossbar bank pairs"
         );
         assert!(
             dir.join(format!(

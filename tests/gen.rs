@@ -226,15 +226,24 @@ fn cli_gen_targets_write_their_flow_files() {
     for f in ["sme_tb.cpp", "sme_tb.mk"] {
         assert!(d.join(f).is_file(), "{f}");
     }
-    for (fam, synth) in [
-        ("ice40", "synth_ice40"),
-        ("ecp5", "synth_ecp5 -nowidelut"),
-        ("xilinx", "synth_xilinx -family xc7 -flatten"),
+    // iCE40 reads one bank per memory (fpga/), ECP5 and Xilinx two per true
+    // dual-port memory (fpga/tdp/).
+    for (fam, synth, dir) in [
+        ("ice40", "synth_ice40", "fpga"),
+        ("ecp5", "synth_ecp5 -nowidelut", "fpga/tdp"),
+        ("xilinx", "synth_xilinx -family xc7 -flatten", "fpga/tdp"),
     ] {
         let ys = std::fs::read_to_string(d.join(format!("sme_tile_{fam}.ys"))).unwrap();
         assert!(ys.contains(&format!("\n{synth} -top sme_tile\n")), "{ys}");
         assert!(ys.contains("read_verilog -sv sme_op_ram.sv\n"), "{ys}");
-        assert!(ys.contains("read_verilog -sv fpga/sme_xbar.sv\n"), "{ys}");
+        assert!(
+            ys.contains(&format!("read_verilog -sv {dir}/sme_xbar.sv\n")),
+            "{ys}"
+        );
+        assert!(
+            ys.contains(&format!("read_verilog -sv {dir}/sme_tile_pkg.sv\n")),
+            "{ys}"
+        );
         assert!(!ys.contains("read_verilog -sv sme_xbar.sv\n"), "{ys}");
         let write = if fam == "xilinx" {
             "write_edif -pvector bra sme_tile_xilinx.edif".to_string()
@@ -257,6 +266,18 @@ fn cli_gen_targets_write_their_flow_files() {
         "fpga/sme_xbar.sv",
     ] {
         assert!(list.lines().any(|l| l == f), "{f} not in {list}");
+    }
+    let tdp = std::fs::read_to_string(d.join("sme_tile_fpga_tdp.f")).unwrap();
+    assert_eq!(tdp.lines().count(), list.lines().count(), "{tdp}");
+    for f in tdp.lines() {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    for f in [
+        "fpga/tdp/sme_tile_pkg.sv",
+        "fpga/tdp/sme_xbar_ram2.sv",
+        "fpga/tdp/sme_xbar.sv",
+    ] {
+        assert!(tdp.lines().any(|l| l == f), "{f} not in {tdp}");
     }
     let xbar = std::fs::read_to_string(d.join("fpga/sme_xbar.sv")).unwrap();
     assert!(xbar.contains("module sme_xbar #("), "{xbar}");

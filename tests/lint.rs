@@ -191,8 +191,16 @@ fn verilator_lint_wall_and_iverilog_over_grid() {
         let dir = root.join(&name);
         write(&dir, &cfg);
         // `fpga_*` entries: the fpga target's sources (block-RAM crossbar).
-        let paths = if sme::cosim_matrix::fpga_xbar(&name) {
-            let v = sme::rtlgen::fpga_verilog(&cfg, "sme");
+        let (fpga, tdp) = (
+            sme::cosim_matrix::fpga_xbar(&name),
+            sme::cosim_matrix::fpga_tdp(&name),
+        );
+        let paths = if fpga || tdp {
+            let v = if tdp {
+                sme::rtlgen::fpga_verilog_tdp(&cfg, "sme")
+            } else {
+                sme::rtlgen::fpga_verilog(&cfg, "sme")
+            };
             for f in &v {
                 let path = dir.join(&f.name);
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -49,6 +49,12 @@ struct XbarFpgaT<'a> {
     c: &'a Ctx,
 }
 
+#[derive(Template)]
+#[template(path = "ram_tdp.sv", escape = "none")]
+struct RamTdpT<'a> {
+    c: &'a Ctx,
+}
+
 /// The memory shape of one crossbar bank.
 fn bank_shape(prefix: &str) -> RamShape {
     RamShape {
@@ -68,24 +74,37 @@ fn bank_shape(prefix: &str) -> RamShape {
 /// names, as in the sim target's directory).
 pub(crate) const DIR: &str = "fpga";
 
-/// The sources the fpga target has of its own, under [`DIR`]: the package
-/// (with the block-RAM crossbar's constants), the bank memory and the
-/// block-RAM crossbar body (module `<prefix>_xbar`).
-fn own_sources(cfg: &TileConfig, prefix: &str) -> (GenFile, Vec<GenFile>) {
-    let mut c = Ctx::new(cfg, prefix);
-    c.fpga = true;
-    let bank = bank_shape(prefix);
+/// Subdirectory of the two-banks-per-memory variant (true dual-port block
+/// RAM: ECP5, Xilinx; iCE40 has none, so `fpga/` keeps one bank per memory).
+pub(crate) const TDP_DIR: &str = "fpga/tdp";
+
+/// The sources the fpga target has of its own, under [`DIR`] (or
+/// [`TDP_DIR`] with `tdp`): the package (with the block-RAM crossbar's
+/// constants), the bank memory and the block-RAM crossbar body (module
+/// `<prefix>_xbar`).
+fn own_sources(cfg: &TileConfig, prefix: &str, tdp: bool) -> (GenFile, Vec<GenFile>) {
+    let c = Ctx::for_fpga(cfg, prefix, tdp);
+    let dir = if tdp { TDP_DIR } else { DIR };
     let pkg = GenFile {
-        name: format!("{DIR}/{prefix}_tile_pkg.sv"),
+        name: format!("{dir}/{prefix}_tile_pkg.sv"),
         text: super::render_pkg(&c),
     };
-    let xbar = vec![
+    let ram = if tdp {
         GenFile {
-            name: format!("{DIR}/{}.sv", bank.module),
+            name: format!("{dir}/{prefix}_xbar_ram2.sv"),
+            text: render(&RamTdpT { c: &c }),
+        }
+    } else {
+        let bank = bank_shape(prefix);
+        GenFile {
+            name: format!("{dir}/{}.sv", bank.module),
             text: super::render_ram(&c, &bank),
-        },
+        }
+    };
+    let xbar = vec![
+        ram,
         GenFile {
-            name: format!("{DIR}/{prefix}_xbar.sv"),
+            name: format!("{dir}/{prefix}_xbar.sv"),
             text: render(&XbarFpgaT { c: &c }),
         },
     ];
@@ -95,9 +114,15 @@ fn own_sources(cfg: &TileConfig, prefix: &str) -> (GenFile, Vec<GenFile>) {
 /// The FPGA source list in dependency order: `sources` (the sim target's)
 /// with the package and `<prefix>_xbar.sv` replaced by the fpga target's own
 /// (`fpga/<prefix>_tile_pkg.sv`, `fpga/<prefix>_xbar_ram.sv`,
-/// `fpga/<prefix>_xbar.sv`). Needs `xbar_latency >= 2` ([`check`]).
-pub(crate) fn verilog(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<GenFile> {
-    let (pkg, xbar) = own_sources(cfg, prefix);
+/// `fpga/<prefix>_xbar.sv`; with `tdp` the `fpga/tdp/` variant with
+/// `<prefix>_xbar_ram2.sv`). Needs `xbar_latency >= 2` ([`check`]).
+pub(crate) fn verilog(
+    cfg: &TileConfig,
+    prefix: &str,
+    sources: &[GenFile],
+    tdp: bool,
+) -> Vec<GenFile> {
+    let (pkg, xbar) = own_sources(cfg, prefix, tdp);
     let mut v = Vec::new();
     for f in sources {
         if f.name == format!("{prefix}_tile_pkg.sv") {
@@ -114,19 +139,30 @@ pub(crate) fn verilog(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Ve
 /// The files of the `fpga` target (`cfg` passed [`check`]).
 pub(crate) fn files(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<GenFile> {
     let top = format!("{prefix}_tile");
-    let fpga = verilog(cfg, prefix, sources);
-    let (pkg, xbar) = own_sources(cfg, prefix);
-    let mut out = vec![pkg];
-    out.extend(xbar);
-    out.push(GenFile {
-        name: format!("{top}_fpga.f"),
-        text: fpga.iter().map(|f| format!("{}\n", f.name)).collect(),
-    });
-    let reads: String = fpga
-        .iter()
-        .map(|f| format!("read_verilog -sv {}\n", f.name))
-        .collect();
-    // (family, synth command, netlist written, what reads it)
+    let mut out = Vec::new();
+    // One bank per memory (fpga/, <top>_fpga.f) and two per true dual-port
+    // memory (fpga/tdp/, <top>_fpga_tdp.f).
+    let mut reads = Vec::new();
+    for (tdp, list) in [
+        (false, format!("{top}_fpga.f")),
+        (true, format!("{top}_fpga_tdp.f")),
+    ] {
+        let fpga = verilog(cfg, prefix, sources, tdp);
+        let (pkg, xbar) = own_sources(cfg, prefix, tdp);
+        out.push(pkg);
+        out.extend(xbar);
+        out.push(GenFile {
+            name: list,
+            text: fpga.iter().map(|f| format!("{}\n", f.name)).collect(),
+        });
+        reads.push(
+            fpga.iter()
+                .map(|f| format!("read_verilog -sv {}\n", f.name))
+                .collect::<String>(),
+        );
+    }
+    // (family, synth command, netlist written, what reads it, whether it
+    // reads the fpga/tdp variant: iCE40 has no true dual-port RAM)
     let fams = [
         (
             "ice40",
@@ -134,6 +170,7 @@ pub(crate) fn files(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<
             "write_json",
             "json",
             "nextpnr-ice40",
+            false,
         ),
         // -nowidelut: Yosys 0.23's wide-mux mapping (PFUMX, L6MUX21) doubles
         // the LUT4 of this design's muxes (one accumulator module at the
@@ -144,6 +181,7 @@ pub(crate) fn files(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<
             "write_json",
             "json",
             "nextpnr-ecp5",
+            true,
         ),
         (
             "xilinx",
@@ -151,14 +189,24 @@ pub(crate) fn files(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -> Vec<
             "write_edif -pvector bra",
             "edif",
             "a Xilinx 7-series place and route (Vivado)",
+            true,
         ),
     ];
-    for (fam, synth, write, ext, by) in fams {
+    for (fam, synth, write, ext, by, tdp) in fams {
+        let (list, banks) = if tdp {
+            (
+                format!("{top}_fpga_tdp.f"),
+                format!("pairs of banks, {prefix}_xbar_ram2"),
+            )
+        } else {
+            (format!("{top}_fpga.f"), format!("{prefix}_xbar_ram banks"))
+        };
+        let reads = &reads[usize::from(tdp)];
         out.push(GenFile {
             name: format!("{top}_{fam}.ys"),
             text: format!(
                 "# Generated by sme: FPGA synthesis for {fam} (yosys -s <this file>), the\n\
-                 # sources of {top}_fpga.f (crossbar cells in {prefix}_xbar_ram banks).\n\
+                 # sources of {list} (crossbar cells in {banks}).\n\
                  # Every memory maps to RAM primitives: the crossbar banks to block RAM,\n\
                  # the op and accumulator memories to block or LUT RAM by size; the\n\
                  # log must not say \"Replacing memory ... with list of registers\" or\n\

@@ -25,6 +25,29 @@ pub use fusesoc::core_name;
 /// an outer loop over blocks and an inner loop of at most this many.
 pub(crate) const GEN_LOOP_MAX: u32 = 1024;
 
+impl Ctx {
+    /// The fpga target's context: `fpga` set and, with `tdp`, the crossbar
+    /// banks rounded up to even (two per true dual-port memory) and the
+    /// widths that depend on the bank count recomputed.
+    pub(crate) fn for_fpga(cfg: &TileConfig, prefix: &str, tdp: bool) -> Ctx {
+        let mut c = Ctx::new(cfg, prefix);
+        c.fpga = true;
+        c.xbar_tdp = tdp;
+        if tdp {
+            let (p, d) = (&cfg.params, &cfg.derived);
+            let banks = fpga::banks(cfg).next_multiple_of(2);
+            c.xbar_banks = banks;
+            c.xbar_bank_calc_bits = bits_for(
+                (2 * banks - 1)
+                    .max((d.row_windows - 1) * p.ou_rows + banks - 1)
+                    .max(p.rows) as u64,
+            );
+            c.xbar_tree_leaves = banks.next_power_of_two();
+        }
+        c
+    }
+}
+
 /// Entry-index bits below the live-bit group of an accumulator entry:
 /// max(1, floor(out_idx_bits / 2)), so groups and their words are both
 /// about sqrt(outputs) (16 x 16 at 256 outputs: one distributed-RAM word
@@ -112,9 +135,17 @@ pub struct Ctx {
     /// Whether the files are the fpga target's (the package declares the
     /// block-RAM crossbar's constants instead of the behavioral one's).
     pub fpga: bool,
+    /// Block-RAM crossbar with two banks per true dual-port memory (the
+    /// fpga target's `fpga/tdp/` variant, for ECP5 and Xilinx).
+    pub xbar_tdp: bool,
     /// Block-RAM crossbar (fpga target): banks per crossbar,
-    /// max(ou_rows, col_windows).
+    /// max(ou_rows, col_windows), rounded up to even when `xbar_tdp`.
     pub xbar_banks: u32,
+    /// Words of one two-bank memory (`xbar_tdp`): 2 x 2^row_idx_bits (bank
+    /// 2p at {0, row}, bank 2p+1 at {1, row}).
+    pub xbar_pair_depth: u32,
+    /// Address width of one two-bank memory (`xbar_tdp`).
+    pub xbar_pair_addr_bits: u32,
     /// Block-RAM crossbar: bits of a bank word (one column window of one
     /// row: ou_cols x cell_bits).
     pub xbar_bank_bits: u32,
@@ -264,7 +295,10 @@ impl Ctx {
             xbar_delay: p.xbar_latency - 1,
             rd_side_bits: 1 + d.shift_bits + p.ou_cols * d.op_layout.out_entry_bits,
             fpga: false,
+            xbar_tdp: false,
             xbar_banks: fpga::banks(cfg),
+            xbar_pair_depth: 2 << d.row_idx_bits,
+            xbar_pair_addr_bits: d.row_idx_bits + 1,
             xbar_bank_bits: p.ou_cols * p.cell_bits,
             xbar_bank_calc_bits: bits_for(
                 (2 * fpga::banks(cfg) - 1)
@@ -420,7 +454,13 @@ pub(crate) fn render_ram(c: &Ctx, r: &RamShape) -> String {
 /// behavioral `<prefix>_xbar.sv`. File names are relative paths. Needs `xbar_latency >= 2`
 /// ([`check_target`]).
 pub fn fpga_verilog(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
-    fpga::verilog(cfg, prefix, &verilog(cfg, prefix))
+    fpga::verilog(cfg, prefix, &verilog(cfg, prefix), false)
+}
+
+/// As [`fpga_verilog`], the variant with two crossbar banks per true
+/// dual-port memory (`fpga/tdp/`, for ECP5 and Xilinx block RAM).
+pub fn fpga_verilog_tdp(cfg: &TileConfig, prefix: &str) -> Vec<GenFile> {
+    fpga::verilog(cfg, prefix, &verilog(cfg, prefix), true)
 }
 
 /// Check that `cfg` suits `target`: the fpga target needs
