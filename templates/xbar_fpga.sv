@@ -105,13 +105,12 @@ module {{ c.prefix }}_xbar #(
     assign rd_row   = BankCW'(rw_i) * BankCW'(OuRows) + rd_pos;
     // Rows beyond Rows (a partial last row window) read as zero.
     assign rd_valid = (rd_pos < BankCW'(OuRows)) && (rd_row < BankCW'(Rows));
-
-{%- if c.xbar_tdp %}
+{% if c.xbar_tdp %}
     // One port of a two-bank memory (gen_pair below): the write address
     // while writing, else the read address.
-    assign bank_we[b]                 = wr_en;
+    assign bank_we[b]                      = wr_en;
     assign bank_addr[b*RowIdxW +: RowIdxW] = wr_en ? wr_row_i : RowIdxW'(rd_row);
-    assign bank_wdata[b*BankW +: BankW] = wr_word;
+    assign bank_wdata[b*BankW +: BankW]    = wr_word;
 {%- else %}
     {{ c.prefix }}_xbar_ram u_ram (
       .clk_i   (clk_i),
@@ -130,6 +129,7 @@ module {{ c.prefix }}_xbar #(
   end
 
 {%- if c.xbar_tdp %}
+
   // Banks 2p and 2p+1 share one true dual-port memory, one port each.
   for (genvar p = 0; p < Pairs; p++) begin : gen_pair
     {{ c.prefix }}_xbar_ram2 u_ram (
@@ -144,8 +144,8 @@ module {{ c.prefix }}_xbar #(
       .b_rdata_o (word_q[(2*p+1)*BankW +: BankW])
     );
   end
+{%- endif %}
 
-{% endif -%}
   // Column sums: per OU column, a balanced tree over the banks' products
   // (node k = node 2k+1 + node 2k+2; leaves Leaves-1 .. 2*Leaves-2).
   logic [OuCols*SumW-1:0] sum_c;

@@ -28,7 +28,8 @@ pub struct GenArgs {
     pub tb: bool,
     /// Also write the files of a flow: `sim` (the testbench, as `--tb`),
     /// `fpga` (the block-RAM crossbar under `fpga/` and its banks,
-    /// `<top>_fpga.f`, `<top>_ice40.ys`, `<top>_ecp5.ys`, `<top>_xilinx.ys`, nextpnr clock
+    /// `<top>_fpga.f`, the two-banks-per-memory variant under `fpga/tdp/`
+    /// and `<top>_fpga_tdp.f`, `<top>_ice40.ys`, `<top>_ecp5.ys`, `<top>_xilinx.ys`, nextpnr clock
     /// constraints; needs --xbar-latency >= 2), `asic` (crossbar and
     /// memories as hard macros: stubs, `<top>_asic.f`, Liberty views,
     /// `<top>.sdc`, `<top>_asic.ys`, `<top>_sta.tcl`). Repeatable.

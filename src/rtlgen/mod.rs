@@ -985,7 +985,8 @@ pub fn testbench_makefile(cfg: &TileConfig, prefix: &str, sources: &[GenFile]) -
 pub enum Target {
     /// Simulation: the standalone Verilator testbench (as `--tb`).
     Sim,
-    /// FPGA: the block-RAM crossbar body, the filelist `<top>_fpga.f`,
+    /// FPGA: the block-RAM crossbar body, the filelist `<top>_fpga.f` (and
+    /// the two-banks-per-memory variant `fpga/tdp/`, `<top>_fpga_tdp.f`),
     /// Yosys scripts for `synth_ice40`, `synth_ecp5` and `synth_xilinx`
     /// and nextpnr clock constraints (crossbar banks and op memories become
     /// block RAM).
