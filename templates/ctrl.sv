@@ -16,6 +16,7 @@ module {{ c.prefix }}_ctrl #(
   localparam int OpIdxW  = {{ c.pkg }}::OpIdxW,
   localparam int CntW    = {{ c.pkg }}::CntW,
   localparam int XbarW   = {{ c.pkg }}::XbarW,
+  localparam int CntLeaves = {{ c.pkg }}::CntLeaves,
   localparam int Steps   = {{ c.pkg }}::Steps,
   localparam int StepW   = {{ c.pkg }}::StepW,
   localparam int Latency = {{ c.pkg }}::Latency,
@@ -56,18 +57,34 @@ module {{ c.prefix }}_ctrl #(
   logic [CntW-1:0]    len_d, len_q;
   logic [FlushW-1:0]  flush_d, flush_q;
   logic               done_d, done_q;
-  logic [Xbars*CntW-1:0] cnts;
-  logic [CntW-1:0]    max_cnt;
+  logic [Xbars*CntW-1:0] cnts_d;
+  logic [CntW-1:0]    max_cnt_q;
   logic               issue;
   logic               last_k;
 
-  // Longest op list.
-  always_comb begin
-    max_cnt = '0;
-    for (int j = 0; j < Xbars; j++) begin
-      if (cnts[j*CntW +: CntW] > max_cnt) begin
-        max_cnt = cnts[j*CntW +: CntW];
-      end
+  // Longest op list, a register: loaded at every edge with the maximum of
+  // the counts as that edge leaves them (cnts_d: a count write included),
+  // so it always equals the maximum of the counts, and the state logic at
+  // start reads a flip-flop. The maximum is a balanced tree (node k =
+  // max(node 2k+1, node 2k+2), leaves CntLeaves-1 .. 2*CntLeaves-2).
+  logic [(2*CntLeaves-1)*CntW-1:0] max_node{% if c.params.xbars > 1 %} /* verilator split_var */{% endif %};
+  for (genvar j = 0; j < CntLeaves; j++) begin : gen_max_leaf
+    if (j < Xbars) begin : gen_cnt
+      assign max_node[(CntLeaves-1+j)*CntW +: CntW] = cnts_d[j*CntW +: CntW];
+    end else begin : gen_pad
+      assign max_node[(CntLeaves-1+j)*CntW +: CntW] = '0;
+    end
+  end
+  for (genvar k = 0; k < CntLeaves - 1; k++) begin : gen_max_node
+    assign max_node[k*CntW +: CntW] =
+      (max_node[(2*k+1)*CntW +: CntW] > max_node[(2*k+2)*CntW +: CntW])
+        ? max_node[(2*k+1)*CntW +: CntW] : max_node[(2*k+2)*CntW +: CntW];
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      max_cnt_q <= '0;
+    end else begin
+      max_cnt_q <= max_node[0 +: CntW];
     end
   end
 
@@ -86,11 +103,11 @@ module {{ c.prefix }}_ctrl #(
     case (state_q)
       StIdle: begin
         if (start_i) begin
-          len_d   = max_cnt;
+          len_d   = max_cnt_q;
           step_d  = '0;
           k_d     = '0;
           flush_d = '0;
-          if (max_cnt == '0) begin
+          if (max_cnt_q == '0) begin
             state_d = StFlush;
           end else begin
             state_d = StRun;
@@ -182,7 +199,7 @@ module {{ c.prefix }}_ctrl #(
       end
     end
 
-    assign cnts[j*CntW +: CntW]     = cnt_q;
+    assign cnts_d[j*CntW +: CntW]   = (cnt_we_i && cnt_xbar_i == XbarW'(j)) ? cnt_data_i : cnt_q;
     assign issue_valid_o[j]         = valid_q;
     assign issue_op_o[j*OpW +: OpW] = op_q;
   end

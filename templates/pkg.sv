@@ -77,6 +77,9 @@ package {{ c.pkg }};
   // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
   localparam int LaneBlocks  = {{ c.lane_loop.0 }};
   localparam int LaneBlk     = {{ c.lane_loop.1 }};
+  // Controller: leaves of the tree over the op counts (Xbars rounded up to
+  // a power of two).
+  localparam int CntLeaves   = {{ c.cnt_tree_leaves }};
   // Accumulator live bits, two levels: LiveSub = 2^LiveSubW entries per
   // group, LiveGrps groups, group index width.
   localparam int LiveSubW    = {{ c.live_sub_bits }};

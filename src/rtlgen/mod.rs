@@ -120,6 +120,9 @@ pub struct Ctx {
     pub live_groups: u32,
     /// Live-bit group index width (see `live_sub_bits`).
     pub live_grp_bits: u32,
+    /// Leaves of the controller's tree over the op counts (xbars rounded up
+    /// to a power of two).
+    pub cnt_tree_leaves: u32,
     /// Whether an input index can name an entry beyond `inputs` (then the
     /// gather compares it and reads zero).
     pub in_guard: bool,
@@ -290,6 +293,7 @@ impl Ctx {
             live_grp_bits: bits_for(
                 (p.outputs.div_ceil(1 << live_sub_bits(d.out_idx_bits)) - 1) as u64,
             ),
+            cnt_tree_leaves: p.xbars.next_power_of_two(),
             in_guard: (p.inputs as u64) < (1u64 << d.in_idx_bits),
             flush_bits: bits_for((d.latency - 1) as u64),
             xbar_delay: p.xbar_latency - 1,

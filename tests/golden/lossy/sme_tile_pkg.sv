@@ -73,6 +73,9 @@ package sme_tile_pkg;
   // (Verilator's default limit): LaneBlocks blocks of LaneBlk lanes.
   localparam int LaneBlocks  = 1;
   localparam int LaneBlk     = 32;
+  // Controller: leaves of the tree over the op counts (Xbars rounded up to
+  // a power of two).
+  localparam int CntLeaves   = 4;
   // Accumulator live bits, two levels: LiveSub = 2^LiveSubW entries per
   // group, LiveGrps groups, group index width.
   localparam int LiveSubW    = 2;

@@ -33,6 +33,7 @@ module sme_ctrl #(
   localparam int OpIdxW  = sme_tile_pkg::OpIdxW,
   localparam int CntW    = sme_tile_pkg::CntW,
   localparam int XbarW   = sme_tile_pkg::XbarW,
+  localparam int CntLeaves = sme_tile_pkg::CntLeaves,
   localparam int Steps   = sme_tile_pkg::Steps,
   localparam int StepW   = sme_tile_pkg::StepW,
   localparam int Latency = sme_tile_pkg::Latency,
@@ -73,18 +74,34 @@ module sme_ctrl #(
   logic [CntW-1:0]    len_d, len_q;
   logic [FlushW-1:0]  flush_d, flush_q;
   logic               done_d, done_q;
-  logic [Xbars*CntW-1:0] cnts;
-  logic [CntW-1:0]    max_cnt;
+  logic [Xbars*CntW-1:0] cnts_d;
+  logic [CntW-1:0]    max_cnt_q;
   logic               issue;
   logic               last_k;
 
-  // Longest op list.
-  always_comb begin
-    max_cnt = '0;
-    for (int j = 0; j < Xbars; j++) begin
-      if (cnts[j*CntW +: CntW] > max_cnt) begin
-        max_cnt = cnts[j*CntW +: CntW];
-      end
+  // Longest op list, a register: loaded at every edge with the maximum of
+  // the counts as that edge leaves them (cnts_d: a count write included),
+  // so it always equals the maximum of the counts, and the state logic at
+  // start reads a flip-flop. The maximum is a balanced tree (node k =
+  // max(node 2k+1, node 2k+2), leaves CntLeaves-1 .. 2*CntLeaves-2).
+  logic [(2*CntLeaves-1)*CntW-1:0] max_node /* verilator split_var */;
+  for (genvar j = 0; j < CntLeaves; j++) begin : gen_max_leaf
+    if (j < Xbars) begin : gen_cnt
+      assign max_node[(CntLeaves-1+j)*CntW +: CntW] = cnts_d[j*CntW +: CntW];
+    end else begin : gen_pad
+      assign max_node[(CntLeaves-1+j)*CntW +: CntW] = '0;
+    end
+  end
+  for (genvar k = 0; k < CntLeaves - 1; k++) begin : gen_max_node
+    assign max_node[k*CntW +: CntW] =
+      (max_node[(2*k+1)*CntW +: CntW] > max_node[(2*k+2)*CntW +: CntW])
+        ? max_node[(2*k+1)*CntW +: CntW] : max_node[(2*k+2)*CntW +: CntW];
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      max_cnt_q <= '0;
+    end else begin
+      max_cnt_q <= max_node[0 +: CntW];
     end
   end
 
@@ -103,11 +120,11 @@ module sme_ctrl #(
     case (state_q)
       StIdle: begin
         if (start_i) begin
-          len_d   = max_cnt;
+          len_d   = max_cnt_q;
           step_d  = '0;
           k_d     = '0;
           flush_d = '0;
-          if (max_cnt == '0) begin
+          if (max_cnt_q == '0) begin
             state_d = StFlush;
           end else begin
             state_d = StRun;
@@ -199,7 +216,7 @@ module sme_ctrl #(
       end
     end
 
-    assign cnts[j*CntW +: CntW]     = cnt_q;
+    assign cnts_d[j*CntW +: CntW]   = (cnt_we_i && cnt_xbar_i == XbarW'(j)) ? cnt_data_i : cnt_q;
     assign issue_valid_o[j]         = valid_q;
     assign issue_op_o[j*OpW +: OpW] = op_q;
   end
