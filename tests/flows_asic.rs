@@ -64,7 +64,7 @@ fn small_tile_synthesizes_to_osu018_and_times_with_opensta() {
     );
     let d = tmpdir("small");
     // 6 ns: met only with ABC's fanout buffering and gate sizing
-    // (sme_tile_abc.constr): worst slack +0.520 ns with it, -0.187 ns with
+    // (sme_tile_abc.constr): worst slack +0.520 ns with it, -0.162 ns with
     // the same script without `-constr` (Yosys 0.23, OpenSTA 2.0.17,
     // 2026-12-06).
     ok("sme gen", &run_gen(&d, &["--clock-ns", "6"]));
