@@ -34,17 +34,22 @@ impl Ctx {
         c.fpga = true;
         c.xbar_tdp = tdp;
         if tdp {
-            let (p, d) = (&cfg.params, &cfg.derived);
-            let banks = fpga::banks(cfg).next_multiple_of(2);
-            c.xbar_banks = banks;
-            c.xbar_bank_calc_bits = bits_for(
-                (2 * banks - 1)
-                    .max((d.row_windows - 1) * p.ou_rows + banks - 1)
-                    .max(p.rows) as u64,
-            );
-            c.xbar_tree_leaves = banks.next_power_of_two();
+            c.set_xbar_banks(cfg, fpga::banks(cfg).next_multiple_of(2));
         }
         c
+    }
+
+    /// Set the block-RAM crossbar's bank count and the widths derived from
+    /// it (bank index arithmetic, adder-tree leaves).
+    fn set_xbar_banks(&mut self, cfg: &TileConfig, banks: u32) {
+        let (p, d) = (&cfg.params, &cfg.derived);
+        self.xbar_banks = banks;
+        self.xbar_bank_calc_bits = bits_for(
+            (2 * banks - 1)
+                .max((d.row_windows - 1) * p.ou_rows + banks - 1)
+                .max(p.rows) as u64,
+        );
+        self.xbar_tree_leaves = banks.next_power_of_two();
     }
 }
 
@@ -273,7 +278,9 @@ impl Ctx {
                 l
             })
             .collect();
-        Ctx {
+        let sub_bits = live_sub_bits(d.out_idx_bits);
+        let live_groups = p.outputs.div_ceil(1 << sub_bits);
+        let mut c = Ctx {
             prefix: prefix.to_string(),
             header: header(cfg),
             params: p.clone(),
@@ -287,12 +294,10 @@ impl Ctx {
             gather_lanes: p.xbars * p.ou_rows,
             act_pad_width: d.steps * p.dac_bits,
             lane_loop: gen_loop_split(p.xbars * p.ou_rows),
-            live_sub_bits: live_sub_bits(d.out_idx_bits),
-            live_sub: 1 << live_sub_bits(d.out_idx_bits),
-            live_groups: p.outputs.div_ceil(1 << live_sub_bits(d.out_idx_bits)),
-            live_grp_bits: bits_for(
-                (p.outputs.div_ceil(1 << live_sub_bits(d.out_idx_bits)) - 1) as u64,
-            ),
+            live_sub_bits: sub_bits,
+            live_sub: 1 << sub_bits,
+            live_groups,
+            live_grp_bits: bits_for((live_groups - 1) as u64),
             cnt_tree_leaves: p.xbars.next_power_of_two(),
             in_guard: (p.inputs as u64) < (1u64 << d.in_idx_bits),
             flush_bits: bits_for((d.latency - 1) as u64),
@@ -300,16 +305,13 @@ impl Ctx {
             rd_side_bits: 1 + d.shift_bits + p.ou_cols * d.op_layout.out_entry_bits,
             fpga: false,
             xbar_tdp: false,
-            xbar_banks: fpga::banks(cfg),
+            // Set below (set_xbar_banks).
+            xbar_banks: 0,
             xbar_pair_depth: 2 << d.row_idx_bits,
             xbar_pair_addr_bits: d.row_idx_bits + 1,
             xbar_bank_bits: p.ou_cols * p.cell_bits,
-            xbar_bank_calc_bits: bits_for(
-                (2 * fpga::banks(cfg) - 1)
-                    .max((d.row_windows - 1) * p.ou_rows + fpga::banks(cfg) - 1)
-                    .max(p.rows) as u64,
-            ),
-            xbar_tree_leaves: fpga::banks(cfg).next_power_of_two(),
+            xbar_bank_calc_bits: 0,
+            xbar_tree_leaves: 0,
             region_bits: iface::REGION_BITS,
             regions: &iface::region::ALL,
             region_docs: iface::region::ALL
@@ -327,7 +329,9 @@ impl Ctx {
             out_fan_in: OUT_TREE_FAN_IN,
             out_levels: out_tree.len(),
             out_tree,
-        }
+        };
+        c.set_xbar_banks(cfg, fpga::banks(cfg));
+        c
     }
 }
 
